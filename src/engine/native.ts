@@ -1,0 +1,135 @@
+/**
+ * Loads the native addon (libtorch through Node-API) and sets the thread policy first.
+ *
+ * Thread policy: libtorch's intra-op pool (OpenMP) owns the cores. OpenBLAS, which libtorch
+ * calls for matrix products, gets one thread, and OpenMP's idle workers sleep instead of
+ * spinning (OMP_WAIT_POLICY=passive); two pools spinning on the same cores cost about 5x
+ * on a 2-core machine. Both settings are read by the libraries when they load, so they are
+ * set here before the addon is opened. A value the user already set is left alone.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AekitError } from './errors.js';
+
+/** Opaque handle to a native tensor. */
+export type TensorHandle = { readonly __tensor: unique symbol };
+/** Opaque handle to a native random generator. */
+export type GeneratorHandle = { readonly __generator: unique symbol };
+
+/** A value the native pickler saves or returns; Maps travel as `__aekitMapEntries` pairs. */
+export type NativeValue =
+  | TensorHandle
+  | number
+  | string
+  | boolean
+  | null
+  | NativeValue[]
+  | { __aekitMapEntries: [NativeValue, NativeValue][] }
+  | { [key: string]: NativeValue };
+
+/** The addon's functions (native/addon.cc, dispatch.cc, serialize.cc). */
+export interface NativeAddon {
+  fromBuffer(data: ArrayBufferView, shape: number[], scalarType: number, device?: string): TensorHandle;
+  toBuffer(tensor: TensorHandle): ArrayBuffer;
+  item(tensor: TensorHandle): number | boolean;
+  meta(tensor: TensorHandle): [number[], number, string, boolean];
+  shape(tensor: TensorHandle): number[];
+  scalarType(tensor: TensorHandle): number;
+  setRequiresGrad(tensor: TensorHandle, value: boolean): void;
+  isLeaf(tensor: TensorHandle): boolean;
+  grad(tensor: TensorHandle): TensorHandle | null;
+  setGrad(tensor: TensorHandle, grad: TensorHandle | null): void;
+  backward(tensor: TensorHandle, gradient: TensorHandle | null, retainGraph: boolean): void;
+  dispose(tensor: TensorHandle): void;
+  isDisposed(tensor: TensorHandle): boolean;
+  liveTensors(): number;
+  setGradEnabled(enabled: boolean): boolean;
+  isGradEnabled(): boolean;
+  manualSeed(seed: number | bigint): void;
+  newGenerator(seed: number | bigint): GeneratorHandle;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  setBlasThreads(n: number): boolean;
+  getBlasThreads(): number | null;
+  buildInfo(): {
+    torchVersion: string;
+    cuda: boolean;
+    mkldnn: boolean;
+    openmp: boolean;
+    parallelInfo: string;
+  };
+  findOperator(name: string, overload: string): number;
+  operatorSchema(id: number): string;
+  call(id: number, args: unknown[], keepResult: boolean): unknown;
+  pickleSave(value: NativeValue): Buffer;
+  pickleLoad(bytes: Uint8Array): NativeValue;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Where the built addon can be, nearest first. */
+function addonCandidates(): string[] {
+  const fromEnv = process.env.AEKIT_ADDON ? [process.env.AEKIT_ADDON] : [];
+  // here is dist/src/engine when compiled.
+  const root = join(here, '..', '..', '..');
+  return [
+    ...fromEnv,
+    join(root, 'build', 'Release', 'aekit.node'),
+    join(root, 'build', 'Debug', 'aekit.node'),
+  ];
+}
+
+function applyThreadPolicy(): void {
+  process.env.OPENBLAS_NUM_THREADS ??= '1';
+  process.env.OMP_WAIT_POLICY ??= 'passive';
+}
+
+let addon: NativeAddon | undefined;
+
+/** The native addon, loaded on first use. Throws one message listing the fixes. */
+export function native(): NativeAddon {
+  if (addon) return addon;
+  applyThreadPolicy();
+  const require = createRequire(import.meta.url);
+  const tried: string[] = [];
+  for (const path of addonCandidates()) {
+    if (!existsSync(path)) {
+      tried.push(`${path} (not built)`);
+      continue;
+    }
+    try {
+      addon = require(path) as NativeAddon;
+      break;
+    } catch (error) {
+      tried.push(`${path} (${(error as Error).message.split('\n')[0]})`);
+    }
+  }
+  if (!addon) {
+    throw new AekitError(
+      'NO_ADDON',
+      'aekit could not load its native addon. Fixes: install libtorch ' +
+        "('sudo apt-get install libtorch-dev libopenblas-dev' on Debian, or set LIBTORCH to a " +
+        "libtorch directory), then run 'npm run build:native' in the aekit folder. Tried: " +
+        tried.join('; '),
+    );
+  }
+  if (process.env.OPENBLAS_NUM_THREADS === '1') addon.setBlasThreads(1);
+  // libtorch counts physical cores, which is 1 on a 2-vCPU machine; aekit uses every core
+  // it may run on unless AEKIT_NUM_THREADS says otherwise.
+  const threads = Number(process.env.AEKIT_NUM_THREADS);
+  addon.setNumThreads(Number.isInteger(threads) && threads > 0 ? threads : availableParallelism());
+  return addon;
+}
+
+/** Whether the addon can be loaded, without throwing. */
+export function nativeAvailable(): boolean {
+  try {
+    native();
+    return true;
+  } catch {
+    return false;
+  }
+}
