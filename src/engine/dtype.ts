@@ -1,7 +1,8 @@
 /** Element types of tensors, named as in PyTorch, and their typed-array counterparts. */
 
 /** The element types aekit's tensors use. */
-export type DType = 'float32' | 'float64' | 'bfloat16' | 'float16' | 'int64' | 'int32' | 'uint8' | 'bool';
+export type DType =
+  'float32' | 'float64' | 'bfloat16' | 'float16' | 'int64' | 'int32' | 'uint8' | 'bool';
 
 /** The typed array that holds each dtype's values on the JavaScript side. */
 export interface TypedArrayFor {
@@ -45,7 +46,8 @@ export function scalarTypeOf(dtype: DType): number {
 
 export function dtypeOfScalarType(code: number): DType {
   const dtype = FROM_SCALAR_TYPE.get(code);
-  if (dtype === undefined) throw new TypeError(`tensor has a libtorch dtype aekit does not support (${code})`);
+  if (dtype === undefined)
+    throw new TypeError(`tensor has a libtorch dtype aekit does not support (${code})`);
   return dtype;
 }
 

@@ -70,12 +70,7 @@ export function checkInteger(
 }
 
 /** Checks that `value` is a finite number in [min, max] and returns it. */
-export function checkNumber(
-  value: unknown,
-  what: string,
-  min = -Infinity,
-  max = Infinity,
-): number {
+export function checkNumber(value: unknown, what: string, min = -Infinity, max = Infinity): number {
   checkType(typeof value === 'number' && !Number.isNaN(value), what, 'a number', value);
   const n = value as number;
   checkRange(n >= min && n <= max, what, rangeText(min, max, 'a number'), value);

@@ -32,7 +32,12 @@ export type NativeValue =
 
 /** The addon's functions (native/addon.cc, dispatch.cc, serialize.cc). */
 export interface NativeAddon {
-  fromBuffer(data: ArrayBufferView, shape: number[], scalarType: number, device?: string): TensorHandle;
+  fromBuffer(
+    data: ArrayBufferView,
+    shape: number[],
+    scalarType: number,
+    device?: string,
+  ): TensorHandle;
   toBuffer(tensor: TensorHandle): ArrayBuffer;
   item(tensor: TensorHandle): number | boolean;
   meta(tensor: TensorHandle): [number[], number, string, boolean];
