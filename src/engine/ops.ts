@@ -79,6 +79,19 @@ export const OPS = {
   uniformInPlace: aten('uniform_'),
   normalInPlace: aten('normal_'),
 
+  // multi-tensor (one call updates a list of tensors; on CPU, the per-tensor kernels)
+  foreachAddInPlace: aten('_foreach_add_', 'List'),
+  foreachAddOut: aten('_foreach_add', 'List_out'),
+  foreachAddScalarInPlace: aten('_foreach_add_', 'Scalar'),
+  foreachMulScalarInPlace: aten('_foreach_mul_', 'Scalar'),
+  foreachDivScalarInPlace: aten('_foreach_div_', 'Scalar'),
+  foreachAddcmulInPlace: aten('_foreach_addcmul_', 'Scalar'),
+  foreachAddcdivInPlace: aten('_foreach_addcdiv_', 'Scalar'),
+  foreachMaximumInPlace: aten('_foreach_maximum_', 'List'),
+  foreachSqrtOut: aten('_foreach_sqrt', 'out'),
+  foreachNegOut: aten('_foreach_neg', 'out'),
+  foreachNorm: aten('_foreach_norm', 'Scalar'),
+
   // reductions
   sum: aten('sum'),
   sumDim: aten('sum', 'dim_IntList'),
