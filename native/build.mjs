@@ -29,11 +29,14 @@ try {
 if (!found.tested) {
   console.error(`aekit: warning: libtorch ${found.version} is untested; aekit is tested on 1.13.`);
 }
-console.error(`aekit: building the addon against libtorch ${found.version} (${found.source}, ${found.lib})`);
+console.error(
+  `aekit: building the addon against libtorch ${found.version} (${found.source}, ${found.lib})`,
+);
 const [command, args] = nodeGyp();
 // Build against the headers of the running Node.js (no header download).
 const prefix = join(process.execPath, '..', '..');
-const nodedir = process.env.npm_config_nodedir ||
+const nodedir =
+  process.env.npm_config_nodedir ||
   (existsSync(join(prefix, 'include/node/node_api.h')) ? prefix : undefined);
 const jobs = ['-j', 'max', ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
 const result = spawnSync(command, [...args, 'rebuild', ...jobs], { stdio: 'inherit' });

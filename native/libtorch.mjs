@@ -35,7 +35,8 @@ function candidates() {
 export function findLibtorch() {
   for (const place of candidates()) {
     const versionFile = join(place.include, 'torch/csrc/api/include/torch/version.h');
-    const hasLib = existsSync(join(place.lib, 'libtorch.so')) || existsSync(join(place.lib, 'libtorch_cpu.so'));
+    const hasLib =
+      existsSync(join(place.lib, 'libtorch.so')) || existsSync(join(place.lib, 'libtorch_cpu.so'));
     if (!existsSync(versionFile) || !hasLib) {
       if (place.source === 'LIBTORCH') {
         throw new Error(
@@ -46,9 +47,11 @@ export function findLibtorch() {
       continue;
     }
     const text = readFileSync(versionFile, 'utf8');
-    const part = (name) => Number(new RegExp(`#define TORCH_VERSION_${name} (\\d+)`).exec(text)?.[1]);
+    const part = (name) =>
+      Number(new RegExp(`#define TORCH_VERSION_${name} (\\d+)`).exec(text)?.[1]);
     const version = [part('MAJOR'), part('MINOR'), part('PATCH')];
-    if (version.some(Number.isNaN)) throw new Error(`cannot read the libtorch version in ${versionFile}`);
+    if (version.some(Number.isNaN))
+      throw new Error(`cannot read the libtorch version in ${versionFile}`);
     if (version[0] < MIN[0] || (version[0] === MIN[0] && version[1] < MIN[1])) {
       throw new Error(
         `libtorch ${version.join('.')} in ${place.include} is too old: aekit needs ${MIN.join('.')} or newer. ` +
@@ -71,7 +74,8 @@ if (process.argv[1] && process.argv[1].endsWith('libtorch.mjs')) {
   const what = process.argv[2];
   if (what === 'include') console.log(found.include.join(' '));
   else if (what === 'libdir') console.log(found.lib);
-  else if (what === 'libs') console.log(`-L${found.lib} -Wl,-rpath,${found.lib} -ltorch -ltorch_cpu -lc10`);
+  else if (what === 'libs')
+    console.log(`-L${found.lib} -Wl,-rpath,${found.lib} -ltorch -ltorch_cpu -lc10`);
   else if (what === 'version') console.log(found.version);
   else console.log(JSON.stringify(found));
 }

@@ -77,14 +77,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /** Where the built addon can be, nearest first. */
 function addonCandidates(): string[] {
-  const fromEnv = process.env.AEKIT_ADDON ? [process.env.AEKIT_ADDON] : [];
+  // AEKIT_ADDON names the one file to load (for tests and unusual installs).
+  if (process.env.AEKIT_ADDON) return [process.env.AEKIT_ADDON];
   // here is dist/src/engine when compiled.
   const root = join(here, '..', '..', '..');
-  return [
-    ...fromEnv,
-    join(root, 'build', 'Release', 'aekit.node'),
-    join(root, 'build', 'Debug', 'aekit.node'),
-  ];
+  return [join(root, 'build', 'Release', 'aekit.node'), join(root, 'build', 'Debug', 'aekit.node')];
 }
 
 function applyThreadPolicy(): void {

@@ -1,0 +1,32 @@
+/**
+ * The aekit command line. Each command lives in its own file and loads the engine only
+ * when it runs, so `aekit --help` works without the native addon.
+ */
+import { Command, CommanderError } from 'commander';
+import { EXIT, reportError } from './errors.js';
+import { infoCommand } from './info.js';
+
+export function program(): Command {
+  const root = new Command('aekit')
+    .description('Autoencoders on libtorch: train, compress, denoise, map, generate, score')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  root.addCommand(infoCommand());
+  for (const command of root.commands) command.exitOverride();
+  return root;
+}
+
+/** Runs the CLI on `argv` (as in process.argv) and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv);
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are exits with code 0; usage errors are bad input.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    }
+    return reportError(error);
+  }
+}

@@ -1,0 +1,4 @@
+/**
+ * aekit's public API. The CLI uses nothing that is not exported here.
+ */
+export * from './engine/index.js';
