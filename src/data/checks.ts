@@ -57,7 +57,8 @@ export function checkTargetsFor(
   const activationRange = ACTIVATION_RANGES[outputActivation];
   if (!Object.hasOwn(ACTIVATION_RANGES, outputActivation)) {
     throw new TypeError(
-      `checkTargetsFor: outputActivation: expected one of ${Object.keys(ACTIVATION_RANGES).join(', ')}, ` +
+      `checkTargetsFor: outputActivation: expected one of ` +
+        `${Object.keys(ACTIVATION_RANGES).join(', ')}, ` +
         `got ${JSON.stringify(outputActivation)}`,
     );
   }

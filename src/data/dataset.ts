@@ -35,6 +35,8 @@ export interface ColumnsStep {
   columns: string[];
   /** Column the labels came from, if any. */
   labelColumn?: string;
+  /** Label text of each class index, when labels were read. */
+  labelNames?: string[];
 }
 
 /** Missing values replaced by a per-column statistic. */
@@ -209,7 +211,8 @@ export function checkDataset(dataset: Dataset): void {
   if (shape.length < 2) {
     throw new AekitError(
       'SHAPE',
-      `${source}: shape: expected [count, ...sampleShape] with at least 2 axes, got [${shape.join(', ')}]`,
+      `${source}: shape: expected [count, ...sampleShape] with at least 2 axes, ` +
+        `got [${shape.join(', ')}]`,
     );
   }
   shape.forEach((size, axis) => checkInteger(size, `${source}: shape[${axis}]`, 0));
@@ -243,7 +246,8 @@ export function checkDataset(dataset: Dataset): void {
     for (let i = 0; i < labels.length; i++) {
       if (labels[i] < 0 || labels[i] >= classes) {
         throw new RangeError(
-          `${source}: labels[${i}]: expected a class index from 0 to ${classes - 1}, got ${labels[i]}`,
+          `${source}: labels[${i}]: expected a class index from 0 to ${classes - 1}, ` +
+            `got ${labels[i]}`,
         );
       }
     }
