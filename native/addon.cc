@@ -41,7 +41,9 @@ Box* unwrapBox(const Napi::Value& value, BoxKind kind, const std::string& what,
 }
 
 std::vector<int64_t> toShape(const Napi::Value& value, const char* what) {
-  if (!value.IsArray()) throw Napi::TypeError::New(value.Env(), std::string(what) + ": expected an array");
+  if (!value.IsArray()) {
+    throw Napi::TypeError::New(value.Env(), std::string(what) + ": expected an array");
+  }
   auto array = value.As<Napi::Array>();
   std::vector<int64_t> shape(array.Length());
   for (uint32_t i = 0; i < array.Length(); ++i) {

@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -40,6 +41,12 @@ at::Generator& unwrapGenerator(const Napi::Value& value, const std::string& what
 
 // Drops the native tensor of a box and tells V8 the memory is gone. Safe to call twice.
 void releaseTensor(Napi::Env env, TensorBox* box);
+
+// Whether a JavaScript number is an integer that int64 holds exactly.
+inline bool isWholeNumber(double number) {
+  return std::abs(number) < 9007199254740992.0 &&
+         number == static_cast<double>(static_cast<int64_t>(number));
+}
 
 // libtorch's message without the C++ backtrace it appends.
 std::string shortMessage(const char* what);

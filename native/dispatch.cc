@@ -80,7 +80,9 @@ c10::IValue toList(const Napi::Value& value, const c10::ListType& type, const Op
       } else {
         auto array = toArray(value, op, formal, "an integer or an array of integers");
         items.reserve(array.Length());
-        for (uint32_t i = 0; i < array.Length(); ++i) items.push_back(toInt(array.Get(i), op, formal));
+        for (uint32_t i = 0; i < array.Length(); ++i) {
+          items.push_back(toInt(array.Get(i), op, formal));
+        }
       }
       return c10::IValue(std::move(items));
     }
@@ -90,14 +92,18 @@ c10::IValue toList(const Napi::Value& value, const c10::ListType& type, const Op
         items.assign(formal.N() ? *formal.N() : 1, toDouble(value, op, formal));
       } else {
         auto array = toArray(value, op, formal, "a number or an array of numbers");
-        for (uint32_t i = 0; i < array.Length(); ++i) items.push_back(toDouble(array.Get(i), op, formal));
+        for (uint32_t i = 0; i < array.Length(); ++i) {
+          items.push_back(toDouble(array.Get(i), op, formal));
+        }
       }
       return c10::IValue(std::move(items));
     }
     case c10::TypeKind::BoolType: {
       c10::List<bool> items;
       auto array = toArray(value, op, formal, "an array of booleans");
-      for (uint32_t i = 0; i < array.Length(); ++i) items.push_back(toBool(array.Get(i), op, formal));
+      for (uint32_t i = 0; i < array.Length(); ++i) {
+        items.push_back(toBool(array.Get(i), op, formal));
+      }
       return c10::IValue(std::move(items));
     }
     case c10::TypeKind::TensorType: {
@@ -146,9 +152,7 @@ c10::IValue toIValue(const Napi::Value& value, const c10::TypePtr& type, const O
       // tensor times 2 stays an integer tensor, as in Python), the rest are doubles.
       if (value.IsBoolean()) return value.As<Napi::Boolean>().Value();
       double number = toDouble(value, op, formal);
-      if (std::abs(number) < 9007199254740992.0 && number == static_cast<double>(static_cast<int64_t>(number))) {
-        return static_cast<int64_t>(number);
-      }
+      if (isWholeNumber(number)) return static_cast<int64_t>(number);
       return number;
     }
     case c10::TypeKind::StringType:
@@ -243,7 +247,9 @@ Napi::Value Call(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Operator* op = operatorAt(info[0]);
   const auto& formals = op->handle.schema().arguments();
-  if (!info[1].IsArray()) throw Napi::TypeError::New(env, op->name + ": expected an argument array");
+  if (!info[1].IsArray()) {
+    throw Napi::TypeError::New(env, op->name + ": expected an argument array");
+  }
   auto args = info[1].As<Napi::Array>();
   uint32_t given = args.Length();
   if (given > formals.size()) {

@@ -54,7 +54,8 @@ export function findLibtorch() {
       throw new Error(`cannot read the libtorch version in ${versionFile}`);
     if (version[0] < MIN[0] || (version[0] === MIN[0] && version[1] < MIN[1])) {
       throw new Error(
-        `libtorch ${version.join('.')} in ${place.include} is too old: aekit needs ${MIN.join('.')} or newer. ` +
+        `libtorch ${version.join('.')} in ${place.include} is too old: ` +
+          `aekit needs ${MIN.join('.')} or newer. ` +
           HOW_TO_INSTALL,
       );
     }

@@ -39,9 +39,7 @@ c10::IValue toIValue(const Napi::Value& value, const std::string& path) {
   if (value.IsBoolean()) return value.As<Napi::Boolean>().Value();
   if (value.IsNumber()) {
     double number = value.As<Napi::Number>().DoubleValue();
-    if (std::abs(number) < 9007199254740992.0 && number == static_cast<double>(static_cast<int64_t>(number))) {
-      return static_cast<int64_t>(number);
-    }
+    if (isWholeNumber(number)) return static_cast<int64_t>(number);
     return number;
   }
   if (value.IsString()) return value.As<Napi::String>().Utf8Value();
