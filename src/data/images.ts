@@ -141,31 +141,29 @@ export async function loadImageFolder(
   probes.sort((a, b) => compare(a.candidate.relative, b.candidate.relative));
   failIfNoneReadable(directory, probes.length, unreadable);
 
-  const width = settings.width ?? mostCommonSize(probes)[0];
-  const height = settings.height ?? mostCommonSize(probes)[1];
-  const channels = settings.channels ?? (probes.every((p) => p.grayscale) ? 1 : 3);
-  const step: ImageStep = {
-    kind: 'image',
-    width,
-    height,
-    channels,
-    fit: settings.fit,
-    alphaBackground: settings.alphaBackground,
-  };
-
-  // Decode into [n, channels, height, width]; a file can still fail here (truncated data).
-  const pixels = width * height * channels;
-  const decoded = new Map<Probe, Float32Array>();
-  await forEachLimited(probes, async (probe) => {
-    try {
-      decoded.set(probe, await decode(probe, step));
-    } catch (error) {
-      unreadable.push({ file: probe.candidate.relative, reason: messageOf(error) });
-    }
-  });
-  const good = probes.filter((probe) => decoded.has(probe));
-  failIfNoneReadable(directory, good.length, unreadable);
+  // Decode into [n, channels, height, width]. A file can still fail here (truncated pixel
+  // data); when that changes the size or channels chosen from the headers, decode again.
+  let good = probes;
+  let step = chooseStep(settings, good);
+  let decoded = new Map<Probe, Float32Array>();
+  for (;;) {
+    const current = step;
+    decoded = new Map();
+    await forEachLimited(good, async (probe) => {
+      try {
+        decoded.set(probe, await decode(probe, current));
+      } catch (error) {
+        unreadable.push({ file: probe.candidate.relative, reason: messageOf(error) });
+      }
+    });
+    good = good.filter((probe) => decoded.has(probe));
+    failIfNoneReadable(directory, good.length, unreadable);
+    step = chooseStep(settings, good);
+    if (JSON.stringify(step) === JSON.stringify(current)) break;
+  }
   unreadable.sort((a, b) => compare(a.file, b.file));
+  const { width, height, channels } = step;
+  const pixels = width * height * channels;
 
   const data = new Float32Array(good.length * pixels);
   good.forEach((probe, i) => data.set(decoded.get(probe) as Float32Array, i * pixels));
@@ -227,6 +225,22 @@ async function decode(probe: Probe, step: ImageStep): Promise<Float32Array> {
     }
   }
   return result;
+}
+
+/** The image step: the given settings, else the most common size and the channels needed. */
+function chooseStep(settings: Settings, probes: Probe[]): ImageStep {
+  const [width, height] =
+    settings.width !== undefined && settings.height !== undefined
+      ? [settings.width, settings.height]
+      : mostCommonSize(probes);
+  return {
+    kind: 'image',
+    width,
+    height,
+    channels: settings.channels ?? (probes.every((p) => p.grayscale) ? 1 : 3),
+    fit: settings.fit,
+    alphaBackground: settings.alphaBackground,
+  };
 }
 
 interface Settings {
