@@ -54,15 +54,12 @@ export function checkTargetsFor(
   outputActivation: OutputActivation,
   loss: ReconstructionLoss,
 ): [number, number] {
-  const activationRange = ACTIVATION_RANGES[outputActivation];
   if (!Object.hasOwn(ACTIVATION_RANGES, outputActivation)) {
     throw new TypeError(
       `checkTargetsFor: outputActivation: expected one of ` +
-        `${Object.keys(ACTIVATION_RANGES).join(', ')}, ` +
-        `got ${JSON.stringify(outputActivation)}`,
+        `${Object.keys(ACTIVATION_RANGES).join(', ')}, got ${JSON.stringify(outputActivation)}`,
     );
   }
-  const lossRange = LOSS_RANGES[loss];
   if (!Object.hasOwn(LOSS_RANGES, loss)) {
     throw new TypeError(
       `checkTargetsFor: loss: expected one of ${Object.keys(LOSS_RANGES).join(', ')}, ` +
@@ -72,16 +69,16 @@ export function checkTargetsFor(
 
   checkFinite(dataset.data, dataset.source, 'values');
   const [min, max] = observedRange(dataset.data);
-  const limits: [string, [number, number]][] = [
-    [`output activation '${outputActivation}'`, activationRange],
-    [`loss '${loss}'`, lossRange],
+  const limits: [string, [number, number], string][] = [
+    [`output activation '${outputActivation}'`, ACTIVATION_RANGES[outputActivation], 'activation'],
+    [`loss '${loss}'`, LOSS_RANGES[loss], 'loss'],
   ];
-  for (const [what, [low, high]] of limits) {
+  for (const [what, [low, high], other] of limits) {
     if (min < low || max > high) {
       throw new AekitError(
         'BAD_INPUT',
         `${dataset.source}: values: expected values in [${low}, ${high}] for ${what}, ` +
-          `got values from ${min} to ${max}; rescale the data or choose another activation`,
+          `got values from ${min} to ${max}; rescale the data or choose another ${other}`,
       );
     }
   }

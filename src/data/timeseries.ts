@@ -65,8 +65,11 @@ export function slidingWindows(
   return { data, count, uncovered: length - ((count - 1) * stride + window) };
 }
 
-/** Options of {@link loadTimeSeriesCsv}. */
-export interface TimeSeriesOptions extends TableOptions, WindowOptions {}
+/**
+ * Options of {@link loadTimeSeriesCsv}. `window` is required unless `reuse` holds a
+ * recorded window step, whose window and stride then apply.
+ */
+export interface TimeSeriesOptions extends TableOptions, Partial<WindowOptions> {}
 
 /**
  * Reads columns of a CSV file as a multichannel series (rows are time steps), applies the
@@ -87,25 +90,23 @@ export async function loadTimeSeriesCsv(
   file: string,
   options: TimeSeriesOptions,
 ): Promise<Loaded<CsvReport>> {
+  const recorded = (options.reuse ?? []).find((step): step is WindowStep => step.kind === 'window');
+  const window = checkInteger(recorded?.window ?? options.window, `${file}: window`, 1);
+  const stride = recorded?.stride ?? options.stride ?? 1;
+
   const table = await readTable(file, options.delimiter);
   const features = featureMatrix(table, options);
   const channels = features.columns.length;
-  const stride = options.stride ?? 1;
-  const windows = slidingWindows(
-    features.values,
-    channels,
-    { window: options.window, stride },
-    file,
-  );
+  const windows = slidingWindows(features.values, channels, { window, stride }, file);
 
   const notices = [...features.notices];
   if (windows.uncovered > 0) {
     notices.push(`${file}: the last ${windows.uncovered} rows are in no window (stride ${stride})`);
   }
-  const step: WindowStep = { kind: 'window', window: options.window, stride };
+  const step: WindowStep = { kind: 'window', window, stride };
   const dataset: Dataset = {
     data: windows.data,
-    shape: [windows.count, channels, options.window],
+    shape: [windows.count, channels, window],
     valueRange: observedRange(windows.data),
     source: file,
     preprocessing: [...features.steps, step],

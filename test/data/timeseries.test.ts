@@ -74,6 +74,16 @@ test('loadTimeSeriesCsv windows chosen columns, standardised per column', async 
   await assert.rejects(loadTimeSeriesCsv(file, { columns: ['temp'], window: 11 }), {
     message: `${file}: series length: expected at least the window length 11, got 10`,
   });
+  await assert.rejects(loadTimeSeriesCsv(file, { columns: ['temp'] }), {
+    name: 'TypeError',
+    message: `${file}: window: expected an integer, got undefined`,
+  });
+
+  // The recorded steps (columns, statistics, window) re-apply to a new series.
+  const reused = await loadTimeSeriesCsv(file, { reuse: scaled.dataset.preprocessing });
+  assert.deepEqual(reused.dataset.data, scaled.dataset.data);
+  assert.deepEqual(reused.dataset.preprocessing, scaled.dataset.preprocessing);
+
   const stride = await loadTimeSeriesCsv(file, { columns: ['temp'], window: 4, stride: 4 });
   assert.deepEqual(stride.report.notices, [`${file}: the last 2 rows are in no window (stride 4)`]);
 });
