@@ -1,0 +1,298 @@
+// The engine benchmark: aekit against PyTorch and TensorFlow.js (WASM) on the same models and
+// data, side by side in one run. Each measurement is a fresh process (so that its peak RSS is
+// its own); contenders and thread settings alternate within every round, and rounds repeat,
+// because the machine is shared and noisy. Prints a table of medians and ratios, and writes
+// every raw measurement to bench/results/. Run by hand, never in CI:
+//
+//   node bench/engine.mjs            # the full run (a few minutes per round)
+//   node bench/engine.mjs --quick    # one short round with the main thread settings
+//
+// Options: --rounds N, --seconds S (timed training per measurement), --workloads mlp,conv,vae,
+// --contenders aekit,pytorch,tfjs. bench/README.md describes the workloads exactly.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { median, parseArgs } from './lib/common.mjs';
+import { writeImages } from './lib/data.mjs';
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const root = join(benchDir, '..');
+const resultsDir = join(benchDir, 'results');
+const PYTHON = '/usr/bin/python3';
+const COUNT = 8192; // images: 32 batches of 256, 64 of 128
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const args = parseArgs(argv.filter((a) => a !== '--quick'));
+const settings = {
+  rounds: Number(args.rounds ?? (quick ? 1 : 3)),
+  seconds: Number(args.seconds ?? (quick ? 1.5 : 3)),
+  inferSeconds: Number(args['infer-seconds'] ?? (quick ? 0.75 : 1.5)),
+  workloads: (args.workloads ?? 'mlp,conv,vae').split(','),
+  contenders: (args.contenders ?? 'aekit,pytorch,tfjs').split(','),
+};
+
+// ---- contenders and thread settings -------------------------------------------------
+
+const CONTROLLED = [
+  'AEKIT_NUM_THREADS',
+  'OPENBLAS_NUM_THREADS',
+  'OMP_WAIT_POLICY',
+  'OMP_NUM_THREADS',
+];
+
+function childEnv(extra) {
+  const env = { ...process.env };
+  for (const key of CONTROLLED) delete env[key];
+  return { ...env, ...extra };
+}
+
+/** One contender with one thread setting: how to start its worker. */
+function setting(contender, label, { threads, blas } = {}) {
+  const workers = join(benchDir, 'workers');
+  const env =
+    blas === undefined
+      ? childEnv({})
+      : childEnv({ OPENBLAS_NUM_THREADS: String(blas), OMP_WAIT_POLICY: 'passive' });
+  if (contender === 'pytorch') {
+    return {
+      contender,
+      label,
+      command: PYTHON,
+      args: [join(workers, 'torch_worker.py'), '--threads', String(threads)],
+      env,
+    };
+  }
+  if (contender === 'aekit') {
+    if (threads !== undefined) env.AEKIT_NUM_THREADS = String(threads);
+    const args = [join(workers, 'aekit_worker.mjs')];
+    return { contender, label, command: process.execPath, args, env };
+  }
+  const args = [join(workers, 'tfjs_worker.mjs')];
+  return { contender, label, command: process.execPath, args, env };
+}
+
+// Thread settings "tN bM": N intra-op threads, OPENBLAS_NUM_THREADS=M, OMP_WAIT_POLICY=passive.
+// aekit's default (no variables set) is its own policy: all cores, OpenBLAS 1, passive.
+const ALL = {
+  aekit: [
+    setting('aekit', 'default'),
+    setting('aekit', 't1 b1', { threads: 1, blas: 1 }),
+    setting('aekit', 't1 b2', { threads: 1, blas: 2 }),
+    setting('aekit', 't2 b2', { threads: 2, blas: 2 }),
+  ],
+  pytorch: [
+    setting('pytorch', 't1 b1', { threads: 1, blas: 1 }),
+    setting('pytorch', 't2 b1', { threads: 2, blas: 1 }),
+    setting('pytorch', 't1 b2', { threads: 1, blas: 2 }),
+    setting('pytorch', 't2 b2', { threads: 2, blas: 2 }),
+  ],
+  tfjs: [setting('tfjs', 'wasm simd')],
+};
+const QUICK_LABELS = { aekit: ['default', 't1 b1'], pytorch: ['t1 b1', 't2 b1'], tfjs: null };
+
+/** The settings to run, alternating contenders: aekit, pytorch, tfjs, aekit, pytorch, ... */
+function schedule() {
+  const lists = settings.contenders.map((c) => {
+    if (!ALL[c]) throw new Error(`--contenders: unknown contender '${c}'`);
+    const keep = quick ? QUICK_LABELS[c] : null;
+    return ALL[c].filter((s) => keep === null || keep.includes(s.label));
+  });
+  const order = [];
+  for (let i = 0; lists.some((l) => i < l.length); i++) {
+    for (const list of lists) if (i < list.length) order.push(list[i]);
+  }
+  return order;
+}
+
+// ---- running ------------------------------------------------------------------------
+
+function runWorker(s, workload, dataFile) {
+  const workerArgs = [
+    ...s.args,
+    ...['--workload', workload, '--data', dataFile, '--count', String(COUNT)],
+    ...['--seconds', String(settings.seconds), '--infer-seconds', String(settings.inferSeconds)],
+  ];
+  if (s.contender === 'tfjs') workerArgs.push('--warmup-steps', '2', '--min-steps', '2');
+  return new Promise((resolve) => {
+    const child = spawn(s.command, workerArgs, { env: s.env, cwd: benchDir });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const line = out.trim().split('\n').at(-1) ?? '';
+      try {
+        resolve(JSON.parse(line));
+      } catch {
+        const why = err.trim().split('\n').slice(-3).join(' | ') || `exit code ${code}`;
+        resolve({ contender: s.contender, workload, error: why });
+      }
+    });
+  });
+}
+
+function cpuModel() {
+  const line = readFileSync('/proc/cpuinfo', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('model name'));
+  return line ? line.split(':')[1].trim() : 'unknown';
+}
+
+function gitCommit() {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root });
+    return commit.toString().trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+// ---- report -------------------------------------------------------------------------
+
+const fmt = (x) =>
+  x === undefined || Number.isNaN(x) ? '-' : Math.round(x).toLocaleString('en-US');
+const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}x` : '-');
+
+function summarise(records) {
+  const rows = new Map();
+  for (const r of records) {
+    const key = `${r.workload}|${r.contender}|${r.label}`;
+    if (!rows.has(key)) rows.set(key, { ...r, runs: [] });
+    rows.get(key).runs.push(r.result);
+  }
+  for (const row of rows.values()) {
+    const ok = row.runs.filter((x) => !x.error);
+    const pick = (f) => {
+      const values = ok.map(f).filter((v) => v !== undefined);
+      return values.length ? median(values) : undefined;
+    };
+    row.train = pick((x) => x.train?.samplesPerSec);
+    row.trainAll = ok.map((x) => x.train?.samplesPerSec).filter((v) => v !== undefined);
+    row.reconstruct = pick((x) => x.reconstruct?.samplesPerSec);
+    row.encode = pick((x) => x.encode?.samplesPerSec);
+    row.rssMB = pick((x) => x.rssPeakKB / 1024);
+    row.baseMB = pick((x) => x.rssStartKB / 1024);
+    row.threads = ok[0]?.threads;
+    row.note = ok[0]?.trainError ?? row.runs.find((x) => x.error)?.error;
+  }
+  return [...rows.values()];
+}
+
+function table(rows, workload) {
+  const lines = [
+    `| ${workload} | threads | train samples/s (median; all) | reconstruct/s | encode/s | peak RSS MB (start) |`,
+    '|---|---|---|---|---|---|',
+  ];
+  for (const r of rows.filter((x) => x.workload === workload)) {
+    const all = r.trainAll.map(fmt).join(', ');
+    const rss = r.rssMB === undefined ? '-' : `${r.rssMB.toFixed(0)} (${r.baseMB.toFixed(0)})`;
+    const train =
+      r.train === undefined ? `n/a: ${r.note ?? 'no result'}` : `${fmt(r.train)} (${all})`;
+    lines.push(
+      `| ${r.contender} ${r.label} | ${r.threads ?? '-'} | ${train} | ${fmt(r.reconstruct)} | ${fmt(r.encode)} | ${rss} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function ratios(rows) {
+  const lines = [
+    '| workload | aekit default | best aekit | best PyTorch | tfjs-wasm | default/PyTorch | best/PyTorch | default/tfjs |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  const verdicts = [];
+  for (const workload of settings.workloads) {
+    const of = (c) => rows.filter((r) => r.workload === workload && r.contender === c && r.train);
+    const best = (list) => list.reduce((a, b) => (b.train > (a?.train ?? 0) ? b : a), undefined);
+    const aekitDefault = of('aekit').find((r) => r.label === 'default');
+    const aekitBest = best(of('aekit'));
+    const torchBest = best(of('pytorch'));
+    const tfjs = of('tfjs')[0];
+    const name = (r) => (r ? `${fmt(r.train)} (${r.label})` : '-');
+    lines.push(
+      `| ${workload} | ${fmt(aekitDefault?.train)} | ${name(aekitBest)} | ${name(torchBest)} | ${fmt(tfjs?.train)} | ` +
+        `${ratio(aekitDefault?.train, torchBest?.train)} | ${ratio(aekitBest?.train, torchBest?.train)} | ` +
+        `${ratio(aekitDefault?.train, tfjs?.train)} |`,
+    );
+    if (aekitDefault && torchBest) {
+      const pass = aekitDefault.train >= torchBest.train;
+      verdicts.push(`${workload}: aekit default vs best PyTorch ${pass ? 'meets' : 'MISSES'} 1.0x`);
+    }
+    if (workload === 'mlp' && aekitDefault && tfjs) {
+      const pass = aekitDefault.train >= 20 * tfjs.train;
+      verdicts.push(`mlp: aekit default vs tfjs-wasm ${pass ? 'meets' : 'MISSES'} 20x`);
+    }
+  }
+  return `${lines.join('\n')}\n\n${verdicts.map((v) => `- ${v}`).join('\n')}`;
+}
+
+// ---- main ---------------------------------------------------------------------------
+
+if (
+  settings.contenders.includes('aekit') &&
+  !existsSync(join(root, 'dist', 'src', 'optim', 'index.js'))
+) {
+  console.error("aekit is not compiled: run 'npx tsc -p .' in the repository root first");
+  process.exit(2);
+}
+if (!existsSync(join(benchDir, 'node_modules', '@tensorflow', 'tfjs-backend-wasm'))) {
+  console.error("the bench's own packages are missing: run 'npm --prefix bench ci' first");
+  process.exit(2);
+}
+
+const { file: dataFile, source } = writeImages(root, resultsDir, COUNT);
+const order = schedule();
+const started = new Date();
+const machine = { nproc: availableParallelism(), cpu: cpuModel() };
+console.log(`aekit engine benchmark, ${started.toISOString()}, commit ${gitCommit()}`);
+console.log(`machine: ${machine.nproc} CPUs, ${machine.cpu}; data: ${source}`);
+console.log(
+  `${settings.rounds} round(s) x ${settings.workloads.length} workload(s) x ${order.length} ` +
+    `settings, ${settings.seconds} s timed training each${quick ? ' (--quick)' : ''}`,
+);
+
+const records = [];
+for (let round = 0; round < settings.rounds; round++) {
+  for (const workload of settings.workloads) {
+    // Rotate the order each round so that no setting always runs first or after another.
+    const shift = (round * 3) % order.length;
+    const rotated = [...order.slice(shift), ...order.slice(0, shift)];
+    for (const s of rotated) {
+      const result = await runWorker(s, workload, dataFile);
+      records.push({ round, workload, contender: s.contender, label: s.label, result });
+      const value = result.train
+        ? `${fmt(result.train.samplesPerSec)} samples/s`
+        : (result.error ?? result.trainError);
+      console.log(`  round ${round + 1} ${workload} ${s.contender} ${s.label}: ${value}`);
+    }
+  }
+}
+
+const rows = summarise(records);
+const versions = {};
+for (const r of records) Object.assign(versions, r.result.versions ?? {});
+const report = [
+  '',
+  `Training, inference and memory (medians over ${settings.rounds} round(s)):`,
+  '',
+  ...settings.workloads.map((w) => `${table(rows, w)}\n`),
+  'aekit against the others (training samples/s):',
+  '',
+  ratios(rows),
+  '',
+  `versions: ${Object.entries(versions)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}`,
+  `elapsed: ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s`,
+].join('\n');
+console.log(report);
+
+const stamp = started.toISOString().replace(/[:.]/g, '-');
+const rawFile = join(resultsDir, `engine-${stamp}.json`);
+writeFileSync(rawFile, JSON.stringify({ started, machine, settings, source, records }, null, 1));
+console.log(`raw results: ${rawFile}`);
