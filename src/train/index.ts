@@ -1,0 +1,3 @@
+/** Training: the loop, checkpoints and resume, progress events, warnings. */
+export * from './trainer.js';
+export * from './warnings.js';
