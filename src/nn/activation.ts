@@ -4,6 +4,7 @@ import { Module } from './module.js';
 
 /** What the activation modules share: one tensor in, one tensor of the same shape out. */
 export abstract class Activation extends Module {
+  /** Applies the function to every element of `input`. */
   forward(input: Tensor): Tensor {
     checkType(input instanceof Tensor, `${this.constructor.name} input`, 'a Tensor', input);
     return this.apply(input);

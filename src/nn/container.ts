@@ -39,6 +39,7 @@ export class Sequential extends Module {
     return this.children()[index < 0 ? this.count + index : index];
   }
 
+  /** Runs every module in order on `input`; returns the last one's output. */
   forward(input: Tensor): Tensor {
     let x = input;
     this.children().forEach((module, i) => {

@@ -24,6 +24,7 @@ export class Dropout extends Module {
     this.p = checkProbability(p, 'Dropout: p');
   }
 
+  /** In training, drops elements of `input`; in evaluation, returns it unchanged. */
   forward(input: Tensor): Tensor {
     checkInput('Dropout', input, () => true, 'a tensor');
     return F.dropout(input, this.p, this.training);
@@ -45,6 +46,7 @@ export class Flatten extends Module {
     this.endDim = checkInteger(endDim, 'Flatten: endDim');
   }
 
+  /** [d0, ..., dn] -> the same values with dims startDim..endDim merged. */
   forward(input: Tensor): Tensor {
     checkInput('Flatten', input, () => true, 'a tensor');
     return input.flatten(this.startDim, this.endDim);
@@ -68,6 +70,7 @@ export class Unflatten extends Module {
     this.sizes = [...sizes];
   }
 
+  /** [..., n, ...] -> [..., ...sizes, ...] at dim `dim`. */
   forward(input: Tensor): Tensor {
     checkInput('Unflatten', input, (rank) => rank >= 1, 'a tensor of 1 or more dims');
     return input.unflatten(this.dim, this.sizes);
@@ -217,6 +220,7 @@ export class Upsample extends Module {
     this.alignCorners = checkBoolean(o.alignCorners, 'Upsample: alignCorners', false);
   }
 
+  /** [batch, channels, ...spatial] -> [batch, channels, ...resampled spatial]. */
   forward(input: Tensor): Tensor {
     const ranks = this.mode === 'linear' ? [3] : this.mode === 'bilinear' ? [4] : [3, 4];
     const layout =

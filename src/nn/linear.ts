@@ -56,6 +56,7 @@ export class Linear extends Module {
     this.bias = bias === null ? null : this.registerParameter('bias', bias);
   }
 
+  /** [..., inFeatures] -> [..., outFeatures]. */
   forward(input: Tensor): Tensor {
     const shape = checkInput('Linear', input, (rank) => rank >= 1, 'a tensor [..., features]');
     checkDimSize('Linear', shape, -1, this.inFeatures, 'features');

@@ -75,6 +75,10 @@ export abstract class BatchNormNd extends Module {
   /** The ranks this layer accepts and how to describe them. */
   protected abstract inputLayout(): { ranks: number[]; layout: string };
 
+  /**
+   * Normalises `input` per channel: by batch statistics in training (updating the running
+   * ones), by the running statistics in evaluation.
+   */
   forward(input: Tensor): Tensor {
     const name = this.constructor.name;
     const { ranks, layout } = this.inputLayout();
@@ -164,6 +168,7 @@ export class LayerNorm extends Module {
     this.bias = affine ? this.registerParameter('bias', zeros(newTensor(shape, o))) : null;
   }
 
+  /** Normalises `input` over its last `normalizedShape.length` dims. */
   forward(input: Tensor): Tensor {
     const n = this.normalizedShape.length;
     const layout = `a tensor [..., ${this.normalizedShape.join(', ')}]`;

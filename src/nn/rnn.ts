@@ -6,7 +6,7 @@
  * features] everywhere, so that is the layout these layers expect unless told otherwise.
  * The final states are [numLayers * directions, batch, hidden] in either layout.
  */
-import { AekitError, Device, F, Tensor, checkInteger, zeros } from '../engine/index.js';
+import { AekitError, Device, F, Tensor, checkInteger, checkType, zeros } from '../engine/index.js';
 import {
   checkBoolean,
   checkDimSize,
@@ -120,8 +120,9 @@ export abstract class RNNBase extends Module {
     const name = `${this.constructor.name} ${what}`;
     const full = [this.numLayers * this.directions, batch, this.hiddenSize];
     const wanted = unbatched ? [full[0], full[2]] : full;
-    const shape = checkInput(name, state, [wanted.length], `a ${wanted.length}-D tensor`);
-    if (shape.some((size, i) => size !== wanted[i])) {
+    checkType(state instanceof Tensor, name, 'a Tensor', state);
+    const shape = state.shape;
+    if (shape.length !== wanted.length || shape.some((size, i) => size !== wanted[i])) {
       throw new AekitError(
         'SHAPE',
         `${name}: expected shape ${shapeText(wanted)}, got ${shapeText(shape)}`,
