@@ -122,3 +122,21 @@ test('init functions check their arguments', () => {
     assert.deepEqual(init.constant(tensor([1, 2]), 7).toNumbers(), [7, 7]);
   });
 });
+
+test('numeric init arguments must be numbers', () => {
+  tidy(() => {
+    const t = zeros([2, 2]);
+    assert.throws(
+      () => init.constant(t, Number.NaN),
+      /constant: value: expected a number, got number NaN/,
+    );
+    assert.throws(
+      () => init.kaimingUniform(t, { a: 'x' as unknown as number }),
+      /kaimingUniform: a: expected a number, got string "x"/,
+    );
+    assert.throws(
+      () => init.calculateGain('leaky_relu', Number.NaN),
+      /calculateGain: param: expected a number, got number NaN/,
+    );
+  });
+});

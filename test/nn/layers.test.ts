@@ -584,3 +584,48 @@ test('activation modules apply the function of their name', () => {
   );
   assert.throws(() => new LeakyReLU(Number.NaN), /LeakyReLU: negativeSlope: expected a number/);
 });
+
+test('the remaining option checks name the option and what was wrong', () => {
+  const cases: [() => unknown, RegExp][] = [
+    [
+      () => new BatchNorm2d(2, { eps: -1 }),
+      /BatchNorm2d: eps: expected a number >= 0, got number -1/,
+    ],
+    [
+      () => new BatchNorm1d(2, { affine: 'no' as unknown as boolean }),
+      /BatchNorm1d: affine: expected a boolean/,
+    ],
+    [
+      () => new LayerNorm('4' as unknown as number),
+      /LayerNorm: normalizedShape: expected an array, got string "4"/,
+    ],
+    [
+      () => new LayerNorm(4, { eps: Number.NaN }),
+      /LayerNorm: eps: expected a number, got number NaN/,
+    ],
+    [() => new Flatten(1.5), /Flatten: startDim: expected an integer, got number 1.5/],
+    [
+      () => new Unflatten(1, [2, -2]),
+      /Unflatten: sizes\[1\]: expected an integer >= -1, got number -2/,
+    ],
+    [
+      () => new Upsample({ size: 2 as unknown as number[] }),
+      /Upsample: size: expected an array of sizes, got number 2/,
+    ],
+    [
+      () => new AvgPool2d(2, { ceilMode: 1 as unknown as boolean }),
+      /AvgPool2d: ceilMode: expected a boolean/,
+    ],
+    [() => new ELU(Number.NaN), /ELU: alpha: expected a number, got number NaN/],
+    [() => new Softplus(1, Number.NaN), /Softplus: threshold: expected a number, got number NaN/],
+    [
+      () => new LSTM(3, 4, { numLayers: 0 }),
+      /LSTM: numLayers: expected an integer >= 1, got number 0/,
+    ],
+    [
+      () => new GRU(3, 4, { batchFirst: 0 as unknown as boolean }),
+      /GRU: batchFirst: expected a boolean/,
+    ],
+  ];
+  for (const [fn, message] of cases) assert.throws(fn, message);
+});
