@@ -8,5 +8,6 @@ export * from './tensor.js';
 export * from './creation.js';
 export * from './random.js';
 export * from './scope.js';
+export * from './serialize.js';
 export * from './threads.js';
 export * as F from './functional.js';
