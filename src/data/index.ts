@@ -12,6 +12,7 @@ export * from './checks.js';
 export * from './mnist.js';
 export * from './idx.js';
 export * from './npy.js';
+export * from './npy-write.js';
 export * from './csv.js';
 export * from './timeseries.js';
 export * from './images.js';
