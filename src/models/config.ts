@@ -169,7 +169,10 @@ export function resolveConfig(config: unknown): Required<ModelConfig> {
         family,
         ...common,
         hidden: checkSizes(c.hidden ?? [], 'config.hidden', true),
-        sparsity: checkSparsity(c.sparsity),
+        // Left out when absent, so that the config stays plain JSON.
+        ...(c.sparsity === undefined || c.sparsity === null
+          ? {}
+          : { sparsity: checkSparsity(c.sparsity) }),
       } as Required<DenseConfig>;
     case 'conv': {
       requireImage(inputShape, 'conv');
@@ -222,8 +225,7 @@ export function resolveConfig(config: unknown): Required<ModelConfig> {
   }
 }
 
-function checkSparsity(value: unknown): Sparsity | undefined {
-  if (value === undefined || value === null) return undefined;
+function checkSparsity(value: unknown): Sparsity {
   checkType(typeof value === 'object', 'config.sparsity', "{ kind: 'l1' | 'kl', ... }", value);
   const s = value as Record<string, unknown>;
   const kind = checkChoice(s.kind, 'config.sparsity.kind', ['l1', 'kl'] as const);

@@ -512,7 +512,7 @@ function writeCheckpoint(
   const value: SavedObject = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
-    config: model.config as unknown as SavedValue,
+    config: JSON.parse(JSON.stringify(model.config)) as SavedValue,
     next_epoch: history[history.length - 1].epoch + 1,
     history: JSON.stringify(history),
     best_loss: Number.isFinite(best.loss) ? best.loss : null,
