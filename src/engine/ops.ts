@@ -117,6 +117,7 @@ export const OPS = {
   mm: aten('mm'),
   bmm: aten('bmm'),
   outer: aten('outer'),
+  cholesky: aten('linalg_cholesky'),
 
   // shape
   reshape: aten('reshape'),

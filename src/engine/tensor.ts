@@ -331,6 +331,11 @@ export class Tensor implements Disposable {
     return wrap(callOp(OPS.matmul, [this.handle, other.handle]));
   }
 
+  /** Lower Cholesky factor L of a symmetric positive-definite matrix (A = L L^T). */
+  cholesky(): Tensor {
+    return unary(OPS.cholesky, this);
+  }
+
   // ---- in place --------------------------------------------------------------------
 
   /** `this += alpha * other`. */
