@@ -1,0 +1,14 @@
+/**
+ * Pictures and the HTML report that aekit's demo and commands write: image grids as PNG,
+ * charts as SVG (and PNG), and a self-contained report folder. Inputs are plain typed arrays
+ * with shapes; nothing here needs the tensor engine.
+ */
+
+export {
+  comparisonGrid,
+  imageGrid,
+  savePngs,
+  type ComparisonGridOptions,
+  type ImageGridOptions,
+  type SavePngsOptions,
+} from './grid.js';
