@@ -12,3 +12,15 @@ export {
   type ImageGridOptions,
   type SavePngsOptions,
 } from './grid.js';
+export {
+  barChart,
+  lineChart,
+  scatterPlot,
+  svgToPng,
+  type Bar,
+  type BarChartOptions,
+  type LineChartOptions,
+  type ScatterPlotOptions,
+  type Series,
+  type SvgToPngOptions,
+} from './plots.js';
