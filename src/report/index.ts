@@ -24,3 +24,12 @@ export {
   type Series,
   type SvgToPngOptions,
 } from './plots.js';
+export {
+  HtmlReport,
+  formatNumber,
+  type HtmlReportOptions,
+  type ReportImage,
+  type ReportSection,
+  type ReportTable,
+  type ReportWritten,
+} from './html.js';
