@@ -438,7 +438,7 @@ function stateEntries(state: unknown, what: string): [number, unknown][] {
 function checkKeys(object: Record<string, unknown>, known: string[], what: string): void {
   for (const key of Object.keys(object)) {
     if (!known.includes(key)) {
-      throw new TypeError(`${what}: unknown option '${key}', expected one of ${known.join(', ')}`);
+      throw new TypeError(`${what}: expected only the options ${known.join(', ')}, got '${key}'`);
     }
   }
 }

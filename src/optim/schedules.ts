@@ -31,7 +31,9 @@ export interface LRSchedulerOptions {
 
 /**
  * The base of epoch-driven schedules (PyTorch's `_LRScheduler`). Construction performs the
- * first step, so `getLastLr()` holds the learning rates of epoch 0 at once.
+ * first step, so `getLastLr()` holds the learning rates of epoch 0 at once. To resume, as in
+ * PyTorch: make the optimizer and the schedule, then load the optimizer's state dict, then
+ * the schedule's.
  */
 export abstract class LRScheduler {
   /** The optimizer whose learning rates this schedule sets. */
