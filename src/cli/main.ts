@@ -4,7 +4,9 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT, reportError } from './errors.js';
+import { demoCommand } from './demo.js';
 import { infoCommand } from './info.js';
+import { trainCommand } from './train.js';
 
 export function program(): Command {
   const root = new Command('aekit')
@@ -12,7 +14,9 @@ export function program(): Command {
     .version('0.1.0')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  root.addCommand(demoCommand());
   root.addCommand(infoCommand());
+  root.addCommand(trainCommand());
   for (const command of root.commands) command.exitOverride();
   return root;
 }
