@@ -54,10 +54,15 @@ export interface AdamWOptions {
 
 /** A parameter group of {@link Adam} or {@link AdamW}. */
 export interface AdamParamGroup extends ParamGroup {
+  /** Decay rates of the first and second moment averages. */
   betas: [number, number];
+  /** Added to the denominator for numerical stability. */
   eps: number;
+  /** Weight decay: L2 in the gradient (Adam), or decoupled scaling (AdamW). */
   weightDecay: number;
+  /** Whether the AMSGrad variant is used. */
   amsgrad: boolean;
+  /** Whether the objective is maximized. */
   maximize: boolean;
 }
 
@@ -232,6 +237,10 @@ function byStep(states: ParamState[]): number[][] {
  * v = beta2 * v + (1 - beta2) * g^2               (AMSGrad: vmax = max(vmax, v), used for v)
  * p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
  * ```
+ *
+ * Memory: two state tensors per parameter (three with AMSGrad), as in PyTorch, plus one work
+ * tensor per parameter kept between steps for the denominator, where PyTorch allocates a
+ * temporary at each step.
  *
  * @example
  * const optimizer = new Adam(model.parameters(), { lr: 1e-3 });

@@ -42,3 +42,19 @@ export function betaPair(value: unknown, what: string): [number, number] {
   const [beta1, beta2] = value as unknown[];
   return [unitInterval(beta1, `${what}[0]`), unitInterval(beta2, `${what}[1]`)];
 }
+
+/** Throws a TypeError naming the first key of `object` that is not in `known`. */
+export function checkKeys(object: object, known: string[], what: string): void {
+  for (const key of Object.keys(object)) {
+    if (!known.includes(key)) {
+      throw new TypeError(`${what}: expected only the options ${known.join(', ')}, got '${key}'`);
+    }
+  }
+}
+
+/** Checks that `options` is an object with no keys but `known`, and returns it. */
+export function checkOptions<T extends object>(options: T, known: string[], what: string): T {
+  checkType(options !== null && typeof options === 'object', what, 'an object', options);
+  checkKeys(options, known, what);
+  return options;
+}

@@ -7,14 +7,15 @@ import {
   AekitError,
   Tensor,
   checkFloatTensor,
+  checkNumber,
   checkType,
   invalid,
   keep,
-  checkNumber,
   noGrad,
   scalar,
   zerosLike,
 } from '../engine/index.js';
+import { checkKeys, checkOptions } from './checks.js';
 
 /** What every parameter group holds: its parameters and a learning rate. */
 export interface ParamGroup {
@@ -40,8 +41,11 @@ export type StateValue = Tensor | number | null;
 
 /** A parameter group in a state dict: PyTorch's hyper-parameter keys, and parameter ids. */
 export interface StateDictParamGroup {
+  /** The learning rate. */
   lr: number;
+  /** The ids of the group's parameters (keys of `state`). */
   params: number[];
+  /** The other hyper-parameters, under PyTorch's names (`weight_decay`, `betas`, ...). */
   [key: string]: unknown;
 }
 
@@ -51,7 +55,9 @@ export interface StateDictParamGroup {
  * key names, and `param_groups` holds each group's hyper-parameters and its numbers.
  */
 export interface OptimizerStateDict {
+  /** Per-parameter state by parameter id; parameters not yet updated have none. */
   state: Map<number, Record<string, StateValue>>;
+  /** Each group's hyper-parameters and parameter ids. */
   param_groups: StateDictParamGroup[];
 }
 
@@ -62,9 +68,13 @@ export interface OptimizerStateDict {
  */
 export type HyperParameter =
   | {
+      /** The option's name in aekit (`weightDecay`). */
       name: string;
+      /** The key in PyTorch's param_groups (`weight_decay`). */
       py: string;
+      /** The value when neither the group nor the options give one; none means required. */
       default?: unknown;
+      /** Validates a value (naming it `what` in messages) and returns it. */
       check: (value: unknown, what: string) => unknown;
     }
   | { py: string; constant: unknown };
@@ -110,14 +120,7 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     params: ParamsInput<object>,
     options: object,
   ) {
-    const known = this.names();
-    checkType(
-      options !== null && typeof options === 'object',
-      `${name}: options`,
-      'an object',
-      options,
-    );
-    checkKeys(options as Record<string, unknown>, known, `${name}: options`);
+    checkOptions(options, this.names(), `${name}: options`);
     const inputs = toGroups(name, params);
     this.paramGroups = inputs.map(
       ({ input, where }) => this.makeGroup(input, options as Record<string, unknown>, where) as G,
@@ -432,15 +435,6 @@ function stateEntries(state: unknown, what: string): [number, unknown][] {
   }
   if (state === undefined) return [];
   throw stateError(invalid(`${what}: state`, 'a Map from parameter ids to state', state));
-}
-
-/** Throws a TypeError naming the first key of `object` that is not in `known`. */
-function checkKeys(object: Record<string, unknown>, known: string[], what: string): void {
-  for (const key of Object.keys(object)) {
-    if (!known.includes(key)) {
-      throw new TypeError(`${what}: expected only the options ${known.join(', ')}, got '${key}'`);
-    }
-  }
 }
 
 /** Splits a constructor's `params` into group inputs with a name for messages. */

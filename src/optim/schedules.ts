@@ -11,7 +11,7 @@ import {
   checkType,
   invalid,
 } from '../engine/index.js';
-import { anyNumber, nonNegative } from './checks.js';
+import { anyNumber, checkOptions, nonNegative } from './checks.js';
 import { Optimizer, ParamGroup } from './optimizer.js';
 
 /** What a schedule needs of an optimizer: its parameter groups. */
@@ -151,11 +151,14 @@ export interface StepLROptions extends LRSchedulerOptions {
  * for (let epoch = 0; epoch < 30; epoch++) { train(); schedule.step(); }
  */
 export class StepLR extends LRScheduler {
+  /** Epochs between decays. */
   stepSize: number;
+  /** Factor applied at each decay. */
   gamma: number;
 
   constructor(optimizer: ScheduledOptimizer, options: StepLROptions) {
-    super('StepLR', optimizer, options ?? {});
+    const keys = ['stepSize', 'gamma', 'lastEpoch'];
+    super('StepLR', optimizer, checkOptions(options, keys, 'StepLR: options'));
     this.stepSize = checkInteger(options.stepSize, 'StepLR: stepSize', 1);
     this.gamma = anyNumber(options.gamma ?? 0.1, 'StepLR: gamma');
     this.step();
@@ -195,11 +198,18 @@ export interface CosineAnnealingLROptions extends LRSchedulerOptions {
  * const schedule = new CosineAnnealingLR(optimizer, { tMax: 50, etaMin: 1e-5 });
  */
 export class CosineAnnealingLR extends LRScheduler {
+  /** Epochs of one half-period. */
   tMax: number;
+  /** The smallest learning rate. */
   etaMin: number;
 
   constructor(optimizer: ScheduledOptimizer, options: CosineAnnealingLROptions) {
-    super('CosineAnnealingLR', optimizer, options ?? {});
+    const keys = ['tMax', 'etaMin', 'lastEpoch'];
+    super(
+      'CosineAnnealingLR',
+      optimizer,
+      checkOptions(options, keys, 'CosineAnnealingLR: options'),
+    );
     this.tMax = checkInteger(options.tMax, 'CosineAnnealingLR: tMax', 1);
     this.etaMin = nonNegative(options.etaMin ?? 0, 'CosineAnnealingLR: etaMin');
     this.step();
@@ -271,13 +281,21 @@ export interface ReduceLROnPlateauOptions {
 export class ReduceLROnPlateau {
   /** The optimizer whose learning rates this schedule sets. */
   readonly optimizer: ScheduledOptimizer;
+  /** Whether lower ('min') or higher ('max') metrics are better. */
   mode: 'min' | 'max';
+  /** Factor applied to the learning rate on a plateau. */
   factor: number;
+  /** Epochs without improvement tolerated. */
   patience: number;
+  /** How much better counts as an improvement. */
   threshold: number;
+  /** Whether `threshold` is relative or absolute. */
   thresholdMode: 'rel' | 'abs';
+  /** Epochs to wait after a reduction. */
   cooldown: number;
+  /** The lower bound of each group's learning rate. */
   minLrs: number[];
+  /** Reductions smaller than this are skipped. */
   eps: number;
   /** The best metric so far (Infinity or -Infinity before the first). */
   best: number;
@@ -291,6 +309,8 @@ export class ReduceLROnPlateau {
 
   constructor(optimizer: ScheduledOptimizer, options: ReduceLROnPlateauOptions = {}) {
     const name = 'ReduceLROnPlateau';
+    const keys = ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown'];
+    checkOptions(options, [...keys, 'minLr', 'eps'], `${name}: options`);
     checkOptimizer(optimizer, name);
     this.optimizer = optimizer;
     this.mode = oneOf(options.mode ?? 'min', ['min', 'max'], `${name}: mode`);

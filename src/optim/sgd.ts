@@ -35,10 +35,15 @@ export interface SGDOptions {
 
 /** A parameter group of {@link SGD}. */
 export interface SGDParamGroup extends ParamGroup {
+  /** Momentum factor (0: none). */
   momentum: number;
+  /** Dampening of the gradient's share of the momentum. */
   dampening: number;
+  /** L2 penalty added to the gradient. */
   weightDecay: number;
+  /** Whether momentum is Nesterov's. */
   nesterov: boolean;
+  /** Whether the objective is maximized. */
   maximize: boolean;
 }
 

@@ -27,6 +27,11 @@ describe('schedule options', () => {
       name: 'TypeError',
       message: 'CosineAnnealingLR: tMax: expected an integer, got number 2.5',
     });
+    assert.throws(() => new StepLR(optimizer, { step_size: 3 } as never), {
+      name: 'TypeError',
+      message:
+        "StepLR: options: expected only the options stepSize, gamma, lastEpoch, got 'step_size'",
+    });
     assert.throws(() => new StepLR({} as never, { stepSize: 1 }), {
       name: 'TypeError',
       message: 'StepLR: optimizer: expected an Optimizer, got Object',
