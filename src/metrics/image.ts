@@ -135,7 +135,9 @@ function gaussianWindow(size: number, sigma: number): Float64Array {
  * channel's SSIM map uses local means, variances and covariance under an 11 x 11 Gaussian
  * window (sigma 1.5), with C1 = (0.01 L)^2 and C2 = (0.03 L)^2 for L = `dataRange`:
  *
- * `SSIM = (2 mu_a mu_b + C1)(2 sigma_ab + C2) / ((mu_a^2 + mu_b^2 + C1)(sigma_a^2 + sigma_b^2 + C2))`
+ * `SSIM = (2 mu_a mu_b + C1)(2 sigma_ab + C2) / ((mu_a^2 + mu_b^2 + C1)(var_a + var_b + C2))`
+ *
+ * with local means `mu`, variances `var` and covariance `sigma_ab`.
  *
  * The map covers only positions where the window fits inside the image (the paper's
  * `ssim_index.m` filters with 'valid'); an image's SSIM is the mean of the map, averaged
