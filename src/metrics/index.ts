@@ -9,3 +9,4 @@ export type { Values } from './checks.js';
 export * from './image.js';
 export * from './rates.js';
 export * from './likelihood.js';
+export * from './anomaly.js';
