@@ -74,8 +74,20 @@ const BETAS: HyperParameter = {
   check: betaPair,
 };
 const EPS: HyperParameter = { name: 'eps', py: 'eps', default: 1e-8, check: positive };
-const AMSGRAD: HyperParameter = { name: 'amsgrad', py: 'amsgrad', default: false, check: flag };
-const MAXIMIZE: HyperParameter = { name: 'maximize', py: 'maximize', default: false, check: flag };
+const AMSGRAD: HyperParameter = {
+  name: 'amsgrad',
+  py: 'amsgrad',
+  default: false,
+  check: flag,
+  newerKey: true,
+};
+const MAXIMIZE: HyperParameter = {
+  name: 'maximize',
+  py: 'maximize',
+  default: false,
+  check: flag,
+  newerKey: true,
+};
 
 /** PyTorch 1.13's Adam param_groups keys, in its order. */
 const ADAM_SPECS: HyperParameter[] = [

@@ -76,6 +76,8 @@ export type HyperParameter =
       default?: unknown;
       /** Validates a value (naming it `what` in messages) and returns it. */
       check: (value: unknown, what: string) => unknown;
+      /** Older PyTorch versions lacked this key: a state dict without it loads the default. */
+      newerKey?: boolean;
     }
   | { py: string; constant: unknown };
 
@@ -353,7 +355,11 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     try {
       for (const spec of this.specs) {
         if (!('name' in spec)) continue;
-        values[spec.name] = spec.check(saved[spec.py], `${where}.${spec.py}`);
+        const missing = saved[spec.py] === undefined && spec.newerKey;
+        values[spec.name] = spec.check(
+          missing ? spec.default : saved[spec.py],
+          `${where}.${spec.py}`,
+        );
       }
       if (saved.initial_lr !== undefined) {
         values.initialLr = checkNumber(saved.initial_lr, `${where}.initial_lr`, 0);

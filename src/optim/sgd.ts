@@ -53,7 +53,7 @@ const SPECS: HyperParameter[] = [
   { name: 'dampening', py: 'dampening', default: 0, check: anyNumber },
   { name: 'weightDecay', py: 'weight_decay', default: 0, check: nonNegative },
   { name: 'nesterov', py: 'nesterov', default: false, check: flag },
-  { name: 'maximize', py: 'maximize', default: false, check: flag },
+  { name: 'maximize', py: 'maximize', default: false, check: flag, newerKey: true },
   { py: 'foreach', constant: null },
   { py: 'differentiable', constant: false },
 ];

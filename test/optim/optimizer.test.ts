@@ -395,6 +395,22 @@ describe('loadStateDict', () => {
     target.dispose();
   });
 
+  it('loads state dicts of older PyTorch versions, which lack maximize and amsgrad', () => {
+    const { optimizer, dict } = trained();
+    const target = new Adam([{ params: [param([1, 2, 3])] }, { params: [param([4, 5])] }]);
+    const older = dict.param_groups.map((group) => {
+      const copy: Record<string, unknown> = { ...group, maximize: undefined };
+      delete copy.amsgrad;
+      return copy as typeof group;
+    });
+    target.loadStateDict({ ...dict, param_groups: older });
+    assert.equal(target.paramGroups[1].maximize, false);
+    assert.equal(target.paramGroups[1].amsgrad, false);
+    assert.equal(target.paramGroups[1].lr, 0.1);
+    optimizer.dispose();
+    target.dispose();
+  });
+
   it('round-trips SGD momentum buffers, and null buffers without momentum', () => {
     const a = param([1, 2]);
     const plain = new SGD([a], { lr: 0.1 });
