@@ -8,7 +8,8 @@
 //   node bench/engine.mjs --quick    # one short round with the main thread settings
 //
 // Options: --rounds N, --seconds S (timed training per measurement), --workloads mlp,conv,vae,
-// --contenders aekit,pytorch,tfjs. bench/README.md describes the workloads exactly.
+// --contenders aekit,pytorch,tfjs, --malloc (adds settings with glibc's malloc told to keep
+// freed memory: see MALLOC below). bench/README.md describes the workloads exactly.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -25,7 +26,8 @@ const COUNT = 8192; // images: 32 batches of 256, 64 of 128
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
-const args = parseArgs(argv.filter((a) => a !== '--quick'));
+const mallocVariants = argv.includes('--malloc');
+const args = parseArgs(argv.filter((a) => a !== '--quick' && a !== '--malloc'));
 const settings = {
   rounds: Number(args.rounds ?? (quick ? 1 : 3)),
   seconds: Number(args.seconds ?? (quick ? 1.5 : 3)),
@@ -41,7 +43,13 @@ const CONTROLLED = [
   'OPENBLAS_NUM_THREADS',
   'OMP_WAIT_POLICY',
   'OMP_NUM_THREADS',
+  'GLIBC_TUNABLES',
 ];
+
+// glibc's malloc serves blocks from 128 kB up with fresh mmap()s and gives them back on free,
+// so every step of the conv workload page-faults its 25 MB activations in anew (about 40k
+// faults and 80 ms of kernel time a step here). These tunables keep such blocks in the heap.
+const MALLOC = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296';
 
 function childEnv(extra) {
   const env = { ...process.env };
@@ -50,12 +58,13 @@ function childEnv(extra) {
 }
 
 /** One contender with one thread setting: how to start its worker. */
-function setting(contender, label, { threads, blas } = {}) {
+function setting(contender, label, { threads, blas, malloc } = {}) {
   const workers = join(benchDir, 'workers');
   const env =
     blas === undefined
       ? childEnv({})
       : childEnv({ OPENBLAS_NUM_THREADS: String(blas), OMP_WAIT_POLICY: 'passive' });
+  if (malloc) env.GLIBC_TUNABLES = MALLOC;
   if (contender === 'pytorch') {
     return {
       contender,
@@ -91,7 +100,16 @@ const ALL = {
   ],
   tfjs: [setting('tfjs', 'wasm simd')],
 };
-const QUICK_LABELS = { aekit: ['default', 't1 b1'], pytorch: ['t1 b1', 't2 b1'], tfjs: null };
+if (mallocVariants) {
+  ALL.aekit.push(setting('aekit', 'default +malloc', { malloc: true }));
+  ALL.pytorch.push(setting('pytorch', 't1 b1 +malloc', { threads: 1, blas: 1, malloc: true }));
+  ALL.pytorch.push(setting('pytorch', 't2 b1 +malloc', { threads: 2, blas: 1, malloc: true }));
+}
+const QUICK_LABELS = {
+  aekit: ['default', 't1 b1', 'default +malloc'],
+  pytorch: ['t1 b1', 't2 b1', 't1 b1 +malloc'],
+  tfjs: null,
+};
 
 /** The settings to run, alternating contenders: aekit, pytorch, tfjs, aekit, pytorch, ... */
 function schedule() {
@@ -136,6 +154,11 @@ function runWorker(s, workload, dataFile) {
   });
 }
 
+/** The 1-minute load average: how busy the machine was around a measurement. */
+function loadAverage() {
+  return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+}
+
 function cpuModel() {
   const line = readFileSync('/proc/cpuinfo', 'utf8')
     .split('\n')
@@ -173,6 +196,7 @@ function summarise(records) {
     };
     row.train = pick((x) => x.train?.samplesPerSec);
     row.trainAll = ok.map((x) => x.train?.samplesPerSec).filter((v) => v !== undefined);
+    row.cpuMs = pick((x) => x.train?.cpuMsPerStep);
     row.reconstruct = pick((x) => x.reconstruct?.samplesPerSec);
     row.encode = pick((x) => x.encode?.samplesPerSec);
     row.rssMB = pick((x) => x.rssPeakKB / 1024);
@@ -185,8 +209,8 @@ function summarise(records) {
 
 function table(rows, workload) {
   const lines = [
-    `| ${workload} | threads | train samples/s (median; all) | reconstruct/s | encode/s | peak RSS MB (start) |`,
-    '|---|---|---|---|---|---|',
+    `| ${workload} | threads | train samples/s (median; all) | train CPU ms/step | reconstruct/s | encode/s | peak RSS MB (start) |`,
+    '|---|---|---|---|---|---|---|',
   ];
   for (const r of rows.filter((x) => x.workload === workload)) {
     const all = r.trainAll.map(fmt).join(', ');
@@ -194,7 +218,8 @@ function table(rows, workload) {
     const train =
       r.train === undefined ? `n/a: ${r.note ?? 'no result'}` : `${fmt(r.train)} (${all})`;
     lines.push(
-      `| ${r.contender} ${r.label} | ${r.threads ?? '-'} | ${train} | ${fmt(r.reconstruct)} | ${fmt(r.encode)} | ${rss} |`,
+      `| ${r.contender} ${r.label} | ${r.threads ?? '-'} | ${train} | ${r.cpuMs?.toFixed(1) ?? '-'} | ` +
+        `${fmt(r.reconstruct)} | ${fmt(r.encode)} | ${rss} |`,
     );
   }
   return lines.join('\n');
@@ -207,7 +232,12 @@ function ratios(rows) {
   ];
   const verdicts = [];
   for (const workload of settings.workloads) {
-    const of = (c) => rows.filter((r) => r.workload === workload && r.contender === c && r.train);
+    // The +malloc settings change the allocator, not the threads: they are not candidates.
+    const of = (c) =>
+      rows.filter(
+        (r) =>
+          r.workload === workload && r.contender === c && r.train && !r.label.includes('malloc'),
+      );
     const best = (list) => list.reduce((a, b) => (b.train > (a?.train ?? 0) ? b : a), undefined);
     const aekitDefault = of('aekit').find((r) => r.label === 'default');
     const aekitBest = best(of('aekit'));
@@ -229,6 +259,55 @@ function ratios(rows) {
     }
   }
   return `${lines.join('\n')}\n\n${verdicts.map((v) => `- ${v}`).join('\n')}`;
+}
+
+/**
+ * aekit against PyTorch with the same thread setting, round by round (each ratio pairs two
+ * measurements of one round, which ran minutes apart at most): the median over rounds of
+ * the throughput ratio, and of the ratio of CPU time per step (PyTorch / aekit; above 1
+ * means aekit spent less CPU time on a step).
+ */
+function matched(records) {
+  const pairs = [
+    ['default', 't2 b1'],
+    ['t1 b1', 't1 b1'],
+    ['t1 b2', 't1 b2'],
+    ['t2 b2', 't2 b2'],
+    ['default +malloc', 't2 b1 +malloc'],
+    ['default +malloc', 't1 b1 +malloc'],
+  ];
+  const lines = [
+    '| workload | aekit / PyTorch | throughput ratio (median; per round) | CPU-time ratio |',
+    '|---|---|---|---|',
+  ];
+  for (const workload of settings.workloads) {
+    for (const [mine, theirs] of pairs) {
+      const speed = [];
+      const cpu = [];
+      for (let round = 0; round < settings.rounds; round++) {
+        const find = (contender, label) =>
+          records.find(
+            (r) =>
+              r.round === round &&
+              r.workload === workload &&
+              r.contender === contender &&
+              r.label === label,
+          )?.result.train;
+        const a = find('aekit', mine);
+        const t = find('pytorch', theirs);
+        if (!a || !t) continue;
+        speed.push(a.samplesPerSec / t.samplesPerSec);
+        cpu.push(t.cpuMsPerStep / a.cpuMsPerStep);
+      }
+      if (speed.length === 0) continue;
+      const each = speed.map((v) => v.toFixed(2)).join(', ');
+      lines.push(
+        `| ${workload} | ${mine} / ${theirs} | ${median(speed).toFixed(2)}x (${each}) | ` +
+          `${median(cpu).toFixed(2)}x |`,
+      );
+    }
+  }
+  return lines.join('\n');
 }
 
 // ---- main ---------------------------------------------------------------------------
@@ -263,12 +342,16 @@ for (let round = 0; round < settings.rounds; round++) {
     const shift = (round * 3) % order.length;
     const rotated = [...order.slice(shift), ...order.slice(0, shift)];
     for (const s of rotated) {
+      const loadBefore = loadAverage();
       const result = await runWorker(s, workload, dataFile);
-      records.push({ round, workload, contender: s.contender, label: s.label, result });
+      const load = [loadBefore, loadAverage()];
+      records.push({ round, workload, contender: s.contender, label: s.label, load, result });
       const value = result.train
-        ? `${fmt(result.train.samplesPerSec)} samples/s`
+        ? `${fmt(result.train.samplesPerSec)} samples/s, ` +
+          `${result.train.cpuMsPerStep.toFixed(1)} CPU ms/step`
         : (result.error ?? result.trainError);
-      console.log(`  round ${round + 1} ${workload} ${s.contender} ${s.label}: ${value}`);
+      const where = `round ${round + 1} ${workload} ${s.contender} ${s.label}`;
+      console.log(`  ${where}: ${value} (load ${load.join(' -> ')})`);
     }
   }
 }
@@ -285,9 +368,15 @@ const report = [
   '',
   ratios(rows),
   '',
+  'aekit against PyTorch with the same thread setting, paired within each round:',
+  '',
+  matched(records),
+  '',
   `versions: ${Object.entries(versions)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ')}`,
+  `load average (1 min) around the measurements: median ${median(records.flatMap((r) => r.load))}, ` +
+    `max ${Math.max(...records.flatMap((r) => r.load))}`,
   `elapsed: ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s`,
 ].join('\n');
 console.log(report);

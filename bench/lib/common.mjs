@@ -1,5 +1,5 @@
 // Helpers shared by the Node workers and the driver: the data file, the timing loop, memory.
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 
 /** Batch size and whether inference is timed, per workload (bench/README.md). */
 export const WORKLOADS = {
@@ -43,11 +43,27 @@ export function workerOptions(argv) {
   };
 }
 
-/** The shared images as one Float32Array [count * 784]. */
-export function readImages(path, count) {
-  const bytes = readFileSync(path);
-  const images = new Float32Array(bytes.buffer, bytes.byteOffset, count * 784);
-  return new Float32Array(images); // an aligned copy of its own
+/**
+ * The shared images cut into batches of `batch` (a trailing part batch is dropped): each
+ * batch is read into one reused buffer and handed to `make`, which copies it into a tensor
+ * of its engine. So the process holds the data once, in the engine, as the Python worker
+ * does (its tensors share the bytes it read).
+ */
+export function readBatches(path, count, batch, make) {
+  const buffer = new Float32Array(batch * 784);
+  const bytes = new Uint8Array(buffer.buffer);
+  const fd = openSync(path, 'r');
+  const batches = [];
+  try {
+    for (let start = 0; start + batch <= count; start += batch) {
+      const read = readSync(fd, bytes, 0, bytes.length, start * 784 * 4);
+      if (read !== bytes.length) throw new Error(`${path}: expected ${count} images`);
+      batches.push(make(buffer));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return batches;
 }
 
 function median(values) {
@@ -58,7 +74,8 @@ function median(values) {
 
 /**
  * Runs `step(i)` for warm-up (at least `warmupSteps` steps and `warmupSeconds`), then for at
- * least `minSteps` steps and `seconds`; returns samples per second over the timed part.
+ * least `minSteps` steps and `seconds`; returns samples per second over the timed part and
+ * the process's CPU time per step.
  */
 export function measure(step, batch, seconds, warmupSteps, warmupSeconds, minSteps) {
   const start = performance.now();
@@ -68,6 +85,8 @@ export function measure(step, batch, seconds, warmupSteps, warmupSeconds, minSte
     done++;
   }
   const times = [];
+  const cpuBegin = process.cpuUsage();
+  const usageBegin = process.resourceUsage();
   const begin = performance.now();
   while (times.length < minSteps || performance.now() - begin < seconds * 1000) {
     const t0 = performance.now();
@@ -75,11 +94,20 @@ export function measure(step, batch, seconds, warmupSteps, warmupSeconds, minSte
     times.push(performance.now() - t0);
   }
   const elapsed = (performance.now() - begin) / 1000;
+  const cpu = process.cpuUsage(cpuBegin);
+  const usage = process.resourceUsage();
+  const perStep = (key) => (usage[key] - usageBegin[key]) / times.length;
   return {
     steps: times.length,
     seconds: elapsed,
     samplesPerSec: (times.length * batch) / elapsed,
     stepMsMedian: median(times),
+    // CPU time of the whole process (all threads) per step: less sensitive to other load.
+    cpuMsPerStep: (cpu.user + cpu.system) / 1000 / times.length,
+    systemMsPerStep: cpu.system / 1000 / times.length,
+    minorFaultsPerStep: perStep('minorPageFault'),
+    voluntarySwitchesPerStep: perStep('voluntaryContextSwitches'),
+    involuntarySwitchesPerStep: perStep('involuntaryContextSwitches'),
   };
 }
 

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { measure, readImages, statusKB, workerOptions } from '../lib/common.mjs';
+import { measure, readBatches, statusKB, workerOptions } from '../lib/common.mjs';
 
 const options = workerOptions(process.argv.slice(2));
 const require = createRequire(import.meta.url);
@@ -124,13 +124,9 @@ function vaeLoss(logits, x, mu, logvar) {
 // ---- run ---------------------------------------------------------------------------
 
 const { workload, batch } = options;
-const images = readImages(options.data, options.count);
-const batches = [];
-for (let start = 0; start + batch <= options.count; start += batch) {
-  batches.push(
-    tf.tensor4d(images.subarray(start * 784, (start + batch) * 784), [batch, 28, 28, 1]),
-  );
-}
+const batches = readBatches(options.data, options.count, batch, (x) =>
+  tf.tensor4d(x, [batch, 28, 28, 1]),
+);
 
 tf.randomUniform([1]).dispose(); // no seed API for layers' initialisers; values do not matter
 const parts = workload === 'mlp' ? mlp() : workload === 'conv' ? convAe() : convVae();

@@ -113,17 +113,31 @@ def measure(step, batch, seconds, warmup_steps, warmup_seconds, min_steps):
         step(done)
         done += 1
     times = []
+    cpu_begin = time.process_time()
+    usage_begin = resource.getrusage(resource.RUSAGE_SELF)
     begin = time.perf_counter()
     while len(times) < min_steps or time.perf_counter() - begin < seconds:
         t0 = time.perf_counter()
         step(done + len(times))
         times.append(time.perf_counter() - t0)
     elapsed = time.perf_counter() - begin
+    cpu = time.process_time() - cpu_begin
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+
+    def per_step(field):
+        return (getattr(usage, field) - getattr(usage_begin, field)) / len(times)
+
     return {
         "steps": len(times),
         "seconds": elapsed,
         "samplesPerSec": len(times) * batch / elapsed,
         "stepMsMedian": statistics.median(times) * 1000,
+        # CPU time of the whole process (all threads) per step: less sensitive to other load.
+        "cpuMsPerStep": cpu * 1000 / len(times),
+        "systemMsPerStep": per_step("ru_stime") * 1000,
+        "minorFaultsPerStep": per_step("ru_minflt"),
+        "voluntarySwitchesPerStep": per_step("ru_nvcsw"),
+        "involuntarySwitchesPerStep": per_step("ru_nivcsw"),
     }
 
 
