@@ -2,7 +2,7 @@
  * Layer and loss functions on tensors, as in `torch.nn.functional`. The nn layer classes
  * hold parameters and call these.
  */
-import { callOp } from './op.js';
+import { Op, callOp } from './op.js';
 import { OPS } from './ops.js';
 import { Reduction, Tensor, reductionCode, wrap } from './tensor.js';
 import { TensorHandle } from './native.js';
@@ -23,6 +23,28 @@ export interface ConvOptions {
   groups?: number;
 }
 
+function convolution(
+  op: Op,
+  input: Tensor,
+  weight: Tensor,
+  bias: Tensor | null | undefined,
+  o: ConvOptions,
+): Tensor {
+  const args = [input.handle, weight.handle, h(bias), o.stride ?? 1, o.padding ?? 0];
+  return wrap(callOp(op, [...args, o.dilation ?? 1, o.groups ?? 1]));
+}
+
+function transposedConvolution(
+  op: Op,
+  input: Tensor,
+  weight: Tensor,
+  bias: Tensor | null | undefined,
+  o: ConvTransposeOptions,
+): Tensor {
+  const args = [input.handle, weight.handle, h(bias), o.stride ?? 1, o.padding ?? 0];
+  return wrap(callOp(op, [...args, o.outputPadding ?? 0, o.groups ?? 1, o.dilation ?? 1]));
+}
+
 /** input: [batch, in, length], weight: [out, in / groups, kernel] -> [batch, out, length'] */
 export function conv1d(
   input: Tensor,
@@ -30,15 +52,7 @@ export function conv1d(
   bias?: Tensor | null,
   o: ConvOptions = {},
 ): Tensor {
-  const args = [
-    input.handle,
-    weight.handle,
-    h(bias),
-    o.stride ?? 1,
-    o.padding ?? 0,
-    o.dilation ?? 1,
-  ];
-  return wrap(callOp(OPS.conv1d, [...args, o.groups ?? 1]));
+  return convolution(OPS.conv1d, input, weight, bias, o);
 }
 
 /** input: [batch, in, H, W], weight: [out, in / groups, kH, kW] -> [batch, out, H', W'] */
@@ -48,15 +62,7 @@ export function conv2d(
   bias?: Tensor | null,
   o: ConvOptions = {},
 ): Tensor {
-  const args = [
-    input.handle,
-    weight.handle,
-    h(bias),
-    o.stride ?? 1,
-    o.padding ?? 0,
-    o.dilation ?? 1,
-  ];
-  return wrap(callOp(OPS.conv2d, [...args, o.groups ?? 1]));
+  return convolution(OPS.conv2d, input, weight, bias, o);
 }
 
 /** Options of the transposed convolutions. */
@@ -71,15 +77,7 @@ export function convTranspose1d(
   bias?: Tensor | null,
   o: ConvTransposeOptions = {},
 ): Tensor {
-  const args = [
-    input.handle,
-    weight.handle,
-    h(bias),
-    o.stride ?? 1,
-    o.padding ?? 0,
-    o.outputPadding ?? 0,
-  ];
-  return wrap(callOp(OPS.convTranspose1d, [...args, o.groups ?? 1, o.dilation ?? 1]));
+  return transposedConvolution(OPS.convTranspose1d, input, weight, bias, o);
 }
 
 /** input: [batch, in, H, W], weight: [in, out / groups, kH, kW] */
@@ -89,15 +87,7 @@ export function convTranspose2d(
   bias?: Tensor | null,
   o: ConvTransposeOptions = {},
 ): Tensor {
-  const args = [
-    input.handle,
-    weight.handle,
-    h(bias),
-    o.stride ?? 1,
-    o.padding ?? 0,
-    o.outputPadding ?? 0,
-  ];
-  return wrap(callOp(OPS.convTranspose2d, [...args, o.groups ?? 1, o.dilation ?? 1]));
+  return transposedConvolution(OPS.convTranspose2d, input, weight, bias, o);
 }
 
 /** Options of the pooling functions; `stride` defaults to the kernel size. */
