@@ -149,7 +149,9 @@ export async function readData(options: DataOptions, model?: LoadedModel): Promi
   let spec = options.data;
   if (spec === undefined) {
     spec = trained?.data ?? 'mnist';
-    if (model) printNotices([`no --data given: reading the training data source, ${spec}`]);
+    if (model && spec !== 'mnist') {
+      printNotices([`no --data given: reading the training data source, ${spec}`]);
+    }
   }
   const reader = await readerFor(spec, options, recorded);
 

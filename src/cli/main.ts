@@ -4,8 +4,12 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT, reportError } from './errors.js';
+import { decodeCommand } from './decode.js';
+import { encodeCommand } from './encode.js';
+import { evalCommand } from './eval.js';
 import { demoCommand } from './demo.js';
 import { infoCommand } from './info.js';
+import { reconstructCommand } from './reconstruct.js';
 import { trainCommand } from './train.js';
 
 export function program(): Command {
@@ -17,6 +21,10 @@ export function program(): Command {
   root.addCommand(demoCommand());
   root.addCommand(infoCommand());
   root.addCommand(trainCommand());
+  root.addCommand(evalCommand());
+  root.addCommand(encodeCommand());
+  root.addCommand(decodeCommand());
+  root.addCommand(reconstructCommand());
   for (const command of root.commands) command.exitOverride();
   return root;
 }

@@ -44,6 +44,12 @@ export function formatSeconds(seconds: number): string {
   return seconds < 60 ? `${formatNumber(Number(seconds.toFixed(2)))} s` : formatDuration(seconds);
 }
 
+/** `1 epoch`, `2 epochs`: a count and a noun, plural unless the count is 1. */
+export function plural(count: number, noun: string): string {
+  const suffix = /(ch|sh|s|x)$/.test(noun) ? 'es' : 's';
+  return `${formatCount(count)} ${noun}${count === 1 ? '' : suffix}`;
+}
+
 /** A whole number with thousands separators: 12,345. */
 export function formatCount(value: number): string {
   return Math.round(value).toLocaleString('en-US');
@@ -108,8 +114,8 @@ export class TrainingProgress {
       case 'start': {
         const resumed = event.resumedAt > 0 ? `, resuming after epoch ${event.resumedAt}` : '';
         this.line(
-          `training on ${formatCount(event.samples)} samples, ${event.batchesPerEpoch} batches ` +
-            `per epoch, ${event.epochs} epochs${resumed}`,
+          `training on ${plural(event.samples, 'sample')}, ${plural(event.batchesPerEpoch, 'batch')} ` +
+            `per epoch, ${plural(event.epochs, 'epoch')}${resumed}`,
         );
         break;
       }

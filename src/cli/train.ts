@@ -4,7 +4,6 @@
  * config, the preprocessing, a record of the data, the training summary and the weights.
  */
 import { readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
 
 import { Command, Option } from 'commander';
 
@@ -19,7 +18,7 @@ import type { Corruption, Dataset, ModelConfig, Schedule, TrainOptions } from '.
 import {
   addEngineOptions,
   applyEngineOptions,
-  parameterCount,
+  checkOutput,
   type EngineOptions,
 } from './model-file.js';
 import {
@@ -180,7 +179,7 @@ async function runTrain(options: TrainCommandOptions, command: Command): Promise
     summary,
     extras: { cli: source },
   });
-  const parameters = parameterCount(model);
+  const parameters = model.numParameters();
   const last = summary.history[summary.history.length - 1];
   if (options.json) {
     const saved = { type: 'saved', path: options.output, parameters, epochs: summary.epochsRun };
@@ -193,26 +192,6 @@ async function runTrain(options: TrainCommandOptions, command: Command): Promise
     );
   }
   model.dispose();
-}
-
-/** Fails before any work when the model file cannot be written where asked. */
-async function checkOutput(output: string): Promise<void> {
-  const { AekitError } = await api();
-  const folder = path.dirname(path.resolve(output));
-  const isFolder = await stat(folder).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
-  if (!isFolder) {
-    throw new AekitError(
-      'BAD_INPUT',
-      `${output}: --output: expected a file in an existing folder, got a folder that does not exist`,
-    );
-  }
-  const existing = await stat(output).catch(() => null);
-  if (existing?.isDirectory()) {
-    throw new AekitError('BAD_INPUT', `${output}: --output: expected a file name, got a folder`);
-  }
 }
 
 /** Reads `--config` as a JSON object, naming the file in errors. */
