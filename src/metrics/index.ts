@@ -9,4 +9,5 @@ export type { Values } from './checks.js';
 export * from './image.js';
 export * from './rates.js';
 export * from './likelihood.js';
+export * from './maps.js';
 export * from './anomaly.js';
