@@ -79,7 +79,8 @@ async function runDemo(options: DemoOptions): Promise<void> {
     manualSeed(seed);
     const model = api.buildModel(spec.config) as VariationalAutoencoder;
     say(
-      `training ${spec.title} (${model.numParameters().toLocaleString('en')} parameters), ${spec.epochs} epochs`,
+      `training ${spec.title} (${model.numParameters().toLocaleString('en')} parameters), ` +
+        `${spec.epochs} epochs`,
     );
     const summary = api.train(model, trainSet, {
       epochs: spec.epochs,
@@ -316,7 +317,8 @@ async function runDemo(options: DemoOptions): Promise<void> {
     console.log(`report: ${written.index}`);
     console.log(
       `held-out PSNR ${quality.psnr.toFixed(2)} dB, SSIM ${quality.ssim.toFixed(3)}, ` +
-        `2-D map 5-NN ${knn.accuracy.toFixed(3)}, trustworthiness ${trust.trustworthiness.toFixed(3)}; ${seconds} s`,
+        `2-D map 5-NN ${knn.accuracy.toFixed(3)}, ` +
+        `trustworthiness ${trust.trustworthiness.toFixed(3)}; ${seconds} s`,
     );
   }
 }

@@ -42,7 +42,8 @@ function flatten(data: Nested, shape: number[], out: number[], depth: number): v
     if (shape.length <= depth) shape.push(data.length);
     else if (shape[depth] !== data.length) {
       throw new RangeError(
-        `tensor: ragged nested array: expected length ${shape[depth]} at depth ${depth}, got ${data.length}`,
+        `tensor: ragged nested array: expected length ${shape[depth]} at depth ${depth}, ` +
+          `got ${data.length}`,
       );
     }
     for (const item of data) flatten(item, shape, out, depth + 1);

@@ -28,8 +28,16 @@ export class Op {
   }
 }
 
-const SHAPE_WORDS =
-  /size of tensor|shapes cannot be multiplied|must match|Expected .*size|invalid for input of size|shape '\[/;
+const SHAPE_WORDS = new RegExp(
+  [
+    'size of tensor',
+    'shapes cannot be multiplied',
+    'must match',
+    'Expected .*size',
+    'invalid for input of size',
+    "shape '\\[",
+  ].join('|'),
+);
 
 /**
  * Re-raises a native error on an Error made here, so the stack points at the caller, with

@@ -79,7 +79,9 @@ export abstract class Autoencoder extends Module {
  */
 export function reconstructionTerm(raw: Tensor, target: Tensor, likelihood: Likelihood): Tensor {
   const elementwise =
-    likelihood === 'bernoulli' ? F.bceWithLogits(raw, target, 'none') : raw.sub(target).square(); // [batch, ...]
+    likelihood === 'bernoulli'
+      ? F.bceWithLogits(raw, target, 'none') // [batch, ...]
+      : raw.sub(target).square();
   const perSample = elementwise.flatten(1).sum(1); // [batch]
   elementwise.dispose();
   return perSample;

@@ -18,7 +18,12 @@ import { VariationalAutoencoder } from './vae.js';
  * repeatable start).
  *
  * @example
- * const model = buildModel({ family: 'dense', inputShape: [1, 28, 28], hidden: [128], latentDim: 32 });
+ * const model = buildModel({
+ *   family: 'dense',
+ *   inputShape: [1, 28, 28],
+ *   hidden: [128],
+ *   latentDim: 32,
+ * });
  */
 export function buildModel(config: ModelConfig): Autoencoder {
   const resolved = resolveConfig(config);

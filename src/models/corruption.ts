@@ -19,7 +19,8 @@ export function checkCorruption(value: unknown): Corruption {
   const c = value as Record<string, unknown> | null;
   if (typeof c !== 'object' || c === null) {
     throw new TypeError(
-      `corruption: expected { kind: 'gaussian' | 'salt_pepper' | 'mask', ... }, got ${String(value)}`,
+      "corruption: expected { kind: 'gaussian' | 'salt_pepper' | 'mask', ... }, " +
+        `got ${String(value)}`,
     );
   }
   switch (c.kind) {

@@ -101,7 +101,8 @@ export class VariationalAutoencoder extends Autoencoder {
 
   /** z = mu + sigma * eps, eps ~ N(0, I) (the reparameterisation trick). */
   samplePosterior(posterior: Posterior, generator?: Generator): Tensor {
-    const eps = generator ? randn(posterior.mu.shape, { generator }) : randnLike(posterior.mu); // [batch, latentDim]
+    // [batch, latentDim]
+    const eps = generator ? randn(posterior.mu.shape, { generator }) : randnLike(posterior.mu);
     return posterior.logVar.mul(0.5).exp().mul(eps).add(posterior.mu);
   }
 
@@ -114,7 +115,8 @@ export class VariationalAutoencoder extends Autoencoder {
   /** -log p(x|z) per sample, in nats: [batch]. */
   negativeLogLikelihood(raw: Tensor, target: Tensor): Tensor {
     if (this.config.likelihood === 'bernoulli') return reconstructionTerm(raw, target, 'bernoulli');
-    // Gaussian with scale sigma = exp(logScale): 0.5 (x - mu)^2 / sigma^2 + log sigma + log(2 pi) / 2
+    // Gaussian with scale sigma = exp(logScale), per value:
+    // 0.5 (x - mu)^2 / sigma^2 + log sigma + log(2 pi) / 2
     const logScale = this.logScale as Tensor;
     const squared = reconstructionTerm(raw, target, 'gaussian'); // [batch]
     const size = this.sampleSize;

@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 const engine = fileURLToPath(new URL('../../src/engine/index.js', import.meta.url));
 
 function infoIn(env: Record<string, string | undefined>): Record<string, unknown> {
-  const script = `import(${JSON.stringify(engine)}).then((e) => console.log(JSON.stringify(e.engineInfo())))`;
+  const script =
+    `import(${JSON.stringify(engine)})` +
+    '.then((e) => console.log(JSON.stringify(e.engineInfo())))';
   const clean = { ...process.env };
   delete clean.OPENBLAS_NUM_THREADS;
   delete clean.OMP_WAIT_POLICY;

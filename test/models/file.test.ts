@@ -73,9 +73,11 @@ test("Python's torch.load opens a model file: config and state dict with PyTorch
     'import sys, torch',
     'saved = torch.load(sys.argv[1])',
     'net = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.ReLU(), torch.nn.Linear(5, 2))',
-    "enc = {k[len('encoder.'):]: v for k, v in saved['state_dict'].items() if k.startswith('encoder.')}",
+    "weights = saved['state_dict']",
+    "enc = {k[len('encoder.'):]: v for k, v in weights.items() if k.startswith('encoder.')}",
     'net.load_state_dict(enc)',
-    "print(saved['format'], saved['version'], saved['config']['family'], saved['config']['hidden'])",
+    "config = saved['config']",
+    "print(saved['format'], saved['version'], config['family'], config['hidden'])",
     'print(",".join(f"{v:.6f}" for v in net(torch.ones(1, 6))[0].tolist()))',
   ].join('\n');
   const scriptPath = join(dir, 'open_model.py');
