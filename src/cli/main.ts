@@ -10,6 +10,7 @@ import { evalCommand } from './eval.js';
 import { demoCommand } from './demo.js';
 import { infoCommand } from './info.js';
 import { reconstructCommand } from './reconstruct.js';
+import { scoreCommand } from './score.js';
 import { trainCommand } from './train.js';
 
 export function program(): Command {
@@ -25,6 +26,7 @@ export function program(): Command {
   root.addCommand(encodeCommand());
   root.addCommand(decodeCommand());
   root.addCommand(reconstructCommand());
+  root.addCommand(scoreCommand());
   for (const command of root.commands) command.exitOverride();
   return root;
 }

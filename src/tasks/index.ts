@@ -1,2 +1,4 @@
 /** The jobs autoencoders are used for, one module each. */
 export * from './generate.js';
+export * from './batches.js';
+export * from './score.js';
