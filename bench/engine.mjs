@@ -30,8 +30,8 @@ const mallocVariants = argv.includes('--malloc');
 const args = parseArgs(argv.filter((a) => a !== '--quick' && a !== '--malloc'));
 const settings = {
   rounds: Number(args.rounds ?? (quick ? 1 : 3)),
-  seconds: Number(args.seconds ?? (quick ? 1.5 : 3)),
-  inferSeconds: Number(args['infer-seconds'] ?? (quick ? 0.75 : 1.5)),
+  seconds: Number(args.seconds ?? (quick ? 1.5 : 2)),
+  inferSeconds: Number(args['infer-seconds'] ?? (quick ? 0.75 : 1)),
   workloads: (args.workloads ?? 'mlp,conv,vae').split(','),
   contenders: (args.contenders ?? 'aekit,pytorch,tfjs').split(','),
 };
