@@ -7,6 +7,7 @@ import { EXIT, reportError } from './errors.js';
 import { decodeCommand } from './decode.js';
 import { encodeCommand } from './encode.js';
 import { evalCommand } from './eval.js';
+import { generateCommand } from './generate.js';
 import { demoCommand } from './demo.js';
 import { infoCommand } from './info.js';
 import { reconstructCommand } from './reconstruct.js';
@@ -27,6 +28,7 @@ export function program(): Command {
   root.addCommand(decodeCommand());
   root.addCommand(reconstructCommand());
   root.addCommand(scoreCommand());
+  root.addCommand(generateCommand());
   for (const command of root.commands) command.exitOverride();
   return root;
 }

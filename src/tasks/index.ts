@@ -2,3 +2,4 @@
 export * from './generate.js';
 export * from './batches.js';
 export * from './score.js';
+export * from './targeted.js';

@@ -1,0 +1,351 @@
+/**
+ * Generation of a chosen kind with a VAE: encode examples of that kind (one class, or files
+ * the user picked), fit a distribution to their codes, sample codes from it and decode them.
+ * The distribution is one full-covariance Gaussian ({@link fitCodeGaussian}) or a small
+ * mixture of diagonal Gaussians fitted by expectation-maximisation (Dempster, Laird and
+ * Rubin, "Maximum likelihood from incomplete data via the EM algorithm", 1977), started
+ * from k-means++ seeds (Arthur and Vassilvitskii, 2007).
+ */
+import {
+  AekitError,
+  Generator,
+  Tensor,
+  checkInteger,
+  noGrad,
+  tensor,
+  tidy,
+} from '../engine/index.js';
+import { Dataset, Xoshiro128, take } from '../data/index.js';
+import { VariationalAutoencoder } from '../models/index.js';
+import { checkBatchSize, checkModelInput, runBatches } from './batches.js';
+import { CodeGaussian, fitCodeGaussian, sampleCodes } from './generate.js';
+
+/** A mixture of diagonal Gaussians over codes. */
+export interface CodeMixture {
+  /** Mixing weight of each component, summing to 1: [components]. */
+  weights: Float64Array;
+  /** Component means, [components, latentDim] row-major. */
+  means: Float64Array;
+  /** Component variances per dimension, [components, latentDim] row-major. */
+  variances: Float64Array;
+  latentDim: number;
+  /** Number of codes it was fitted to. */
+  count: number;
+  /** Mean log-likelihood per code at the end of fitting, in nats. */
+  logLikelihood: number;
+}
+
+/** The fitted code distribution: one Gaussian or a mixture. */
+export type CodeDistribution =
+  { kind: 'gaussian'; gaussian: CodeGaussian } | { kind: 'mixture'; mixture: CodeMixture };
+
+/** Options of {@link fitCodeMixture}. */
+export interface MixtureOptions {
+  /** Number of components. Required; 1 fits one diagonal Gaussian. */
+  components: number;
+  /** EM iterations at most. Default: 200. */
+  iterations?: number;
+  /** Stop when the mean log-likelihood improves by less than this. Default: 1e-6. */
+  tolerance?: number;
+  /** Seed of the k-means++ start. Default: 0. */
+  seed?: number;
+  /**
+   * Floor on each variance, as a fraction of that dimension's variance over all codes,
+   * so that no component collapses onto a few codes. Default: 1e-3.
+   */
+  varianceFloor?: number;
+}
+
+/** The posterior means of every sample of `dataset`: [n, latentDim] row-major. */
+export function encodeDataset(
+  model: VariationalAutoencoder,
+  dataset: Dataset,
+  batchSize?: number,
+): Float32Array {
+  checkModelInput(model, dataset, 'encode');
+  const size = checkBatchSize(batchSize, 'encodeDataset: batchSize');
+  return runBatches(model, dataset, size, (x) => model.encode(x));
+}
+
+/** The samples of `dataset` whose label is `label` (a class index), in order. */
+export function samplesOfClass(dataset: Dataset, label: number): Dataset {
+  const labels = dataset.labels;
+  if (!labels) {
+    throw new AekitError(
+      'BAD_INPUT',
+      `${dataset.source}: labels: expected labelled data to pick a class from, got none`,
+    );
+  }
+  const chosen: number[] = [];
+  labels.forEach((value, i) => value === label && chosen.push(i));
+  if (chosen.length === 0) {
+    const name = dataset.labelNames?.[label] ?? String(label);
+    throw new AekitError(
+      'BAD_INPUT',
+      `${dataset.source}: labels: expected samples of class ${name}, got none`,
+    );
+  }
+  return take(dataset, chosen);
+}
+
+/**
+ * Fits a mixture of `components` diagonal Gaussians to codes `[n, latentDim]` by EM.
+ * Needs at least two codes per component.
+ *
+ * Limitation: diagonal covariances per component; with one component, prefer
+ * {@link fitCodeGaussian}, which also captures correlations between dimensions.
+ */
+export function fitCodeMixture(
+  codes: Float32Array | Float64Array,
+  latentDim: number,
+  options: MixtureOptions,
+): CodeMixture {
+  const d = checkInteger(latentDim, 'fitCodeMixture: latentDim', 1);
+  const k = checkInteger(options?.components, 'fitCodeMixture: options.components', 1);
+  const iterations = checkInteger(options.iterations ?? 200, 'fitCodeMixture: iterations', 1);
+  const tolerance = options.tolerance ?? 1e-6;
+  const floorFraction = options.varianceFloor ?? 1e-3;
+  const n = codes.length / d;
+  if (!Number.isInteger(n) || n < 2 * k) {
+    throw new AekitError(
+      'BAD_INPUT',
+      `fitCodeMixture: codes: expected at least ${2 * k} codes (two per component) of ` +
+        `${d} values, got ${codes.length} values`,
+    );
+  }
+  for (let i = 0; i < codes.length; i++) {
+    if (!Number.isFinite(codes[i])) {
+      throw new AekitError(
+        'NOT_FINITE',
+        `fitCodeMixture: codes: expected finite numbers, got ${codes[i]} at code ` +
+          `${Math.floor(i / d)}`,
+      );
+    }
+  }
+
+  // Variance of each dimension over all codes, for the floor and the start.
+  const globalMean = new Float64Array(d);
+  const globalVariance = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) globalMean[j] += codes[i * d + j] / n;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) globalVariance[j] += (codes[i * d + j] - globalMean[j]) ** 2 / n;
+  }
+  const floor = globalVariance.map((v) => Math.max(v * floorFraction, 1e-12));
+
+  const means = kMeansPlusPlus(codes, n, d, k, new Xoshiro128(options.seed ?? 0, 17));
+  const variances = new Float64Array(k * d);
+  for (let c = 0; c < k; c++)
+    variances.set(
+      globalVariance.map((v, j) => Math.max(v, floor[j])),
+      c * d,
+    );
+  const weights = new Float64Array(k).fill(1 / k);
+  const responsibilities = new Float64Array(n * k);
+
+  let previous = -Infinity;
+  let logLikelihood = -Infinity;
+  for (let iteration = 0; iteration < iterations; iteration++) {
+    // E step: responsibilities from log densities, normalised with log-sum-exp.
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      let max = -Infinity;
+      for (let c = 0; c < k; c++) {
+        const value = Math.log(weights[c]) + logDiagonalNormal(codes, i, means, variances, c, d);
+        responsibilities[i * k + c] = value;
+        if (value > max) max = value;
+      }
+      let sum = 0;
+      for (let c = 0; c < k; c++) sum += Math.exp(responsibilities[i * k + c] - max);
+      const logSum = max + Math.log(sum);
+      total += logSum;
+      for (let c = 0; c < k; c++) {
+        responsibilities[i * k + c] = Math.exp(responsibilities[i * k + c] - logSum);
+      }
+    }
+    logLikelihood = total / n;
+
+    // M step: weights, means and floored variances from the responsibilities.
+    for (let c = 0; c < k; c++) {
+      let mass = 0;
+      for (let i = 0; i < n; i++) mass += responsibilities[i * k + c];
+      // A component that lost every code restarts on the worst-explained code.
+      if (mass < 1e-8) {
+        const worst = worstExplained(responsibilities, n, k);
+        means.set(codes.subarray(worst * d, (worst + 1) * d), c * d);
+        variances.set(globalVariance, c * d);
+        weights[c] = 1 / n;
+        continue;
+      }
+      weights[c] = mass / n;
+      for (let j = 0; j < d; j++) {
+        let mean = 0;
+        for (let i = 0; i < n; i++) mean += responsibilities[i * k + c] * codes[i * d + j];
+        mean /= mass;
+        let variance = 0;
+        for (let i = 0; i < n; i++) {
+          variance += responsibilities[i * k + c] * (codes[i * d + j] - mean) ** 2;
+        }
+        means[c * d + j] = mean;
+        variances[c * d + j] = Math.max(variance / mass, floor[j]);
+      }
+    }
+    const weightSum = weights.reduce((a, b) => a + b, 0);
+    for (let c = 0; c < k; c++) weights[c] /= weightSum;
+    if (Math.abs(logLikelihood - previous) < tolerance) break;
+    previous = logLikelihood;
+  }
+  return { weights, means, variances, latentDim: d, count: n, logLikelihood };
+}
+
+/** `n` codes drawn from a mixture: [n, latentDim]. Repeatable by `seed`. */
+export function sampleMixture(mixture: CodeMixture, n: number, seed = 0): Tensor {
+  checkInteger(n, 'sampleMixture: n', 1);
+  const d = mixture.latentDim;
+  const random = new Xoshiro128(seed, 23);
+  const out = new Float32Array(n * d);
+  const cumulative = new Float64Array(mixture.weights.length);
+  let sum = 0;
+  mixture.weights.forEach((w, c) => (cumulative[c] = sum += w));
+  for (let i = 0; i < n; i++) {
+    const u = random.next() * sum;
+    let c = cumulative.findIndex((edge) => u < edge);
+    if (c < 0) c = cumulative.length - 1;
+    for (let j = 0; j < d; j++) {
+      const z = standardNormal(random);
+      out[i * d + j] = mixture.means[c * d + j] + Math.sqrt(mixture.variances[c * d + j]) * z;
+    }
+  }
+  return tensor(out, { shape: [n, d] });
+}
+
+/**
+ * Fits the code distribution of `examples`: one full Gaussian when `components` is 1 (the
+ * default), else a mixture of that many diagonal Gaussians.
+ */
+export function fitExamples(
+  model: VariationalAutoencoder,
+  examples: Dataset,
+  options: { components?: number; seed?: number; batchSize?: number } = {},
+): CodeDistribution {
+  const components = checkInteger(options.components ?? 1, 'fitExamples: components', 1);
+  const codes = encodeDataset(model, examples, options.batchSize);
+  const d = model.config.latentDim;
+  if (components === 1) {
+    if (examples.shape[0] < 2) {
+      throw new AekitError(
+        'BAD_INPUT',
+        `${examples.source}: examples: expected at least 2 to fit a code distribution, got ` +
+          `${examples.shape[0]}`,
+      );
+    }
+    const gaussian = tidy(() => fitCodeGaussian(tensor(codes, { shape: [codes.length / d, d] })));
+    return { kind: 'gaussian', gaussian };
+  }
+  return { kind: 'mixture', mixture: fitCodeMixture(codes, d, { components, seed: options.seed }) };
+}
+
+/** Samples `n` codes from a fitted distribution and decodes them: [n, ...inputShape]. */
+export function generateFrom(
+  model: VariationalAutoencoder,
+  distribution: CodeDistribution,
+  n: number,
+  seed = 0,
+): Tensor {
+  checkInteger(n, 'generateFrom: n', 1);
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return noGrad(() =>
+      tidy(() => {
+        const codes =
+          distribution.kind === 'gaussian'
+            ? sampleCodes(distribution.gaussian, n, new Generator(seed))
+            : sampleMixture(distribution.mixture, n, seed);
+        return model.decode(codes);
+      }),
+    );
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+/** Frees the tensors a fitted distribution holds (a Gaussian's mean and factor). */
+export function disposeDistribution(distribution: CodeDistribution): void {
+  if (distribution.kind === 'gaussian') {
+    distribution.gaussian.mean.dispose();
+    distribution.gaussian.scaleTril.dispose();
+  }
+}
+
+function logDiagonalNormal(
+  codes: Float32Array | Float64Array,
+  i: number,
+  means: Float64Array,
+  variances: Float64Array,
+  c: number,
+  d: number,
+): number {
+  let value = 0;
+  for (let j = 0; j < d; j++) {
+    const variance = variances[c * d + j];
+    const difference = codes[i * d + j] - means[c * d + j];
+    value += (difference * difference) / variance + Math.log(2 * Math.PI * variance);
+  }
+  return -0.5 * value;
+}
+
+/** The code whose largest responsibility is smallest. */
+function worstExplained(responsibilities: Float64Array, n: number, k: number): number {
+  let worst = 0;
+  let lowest = Infinity;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 0; c < k; c++) best = Math.max(best, responsibilities[i * k + c]);
+    if (best < lowest) {
+      lowest = best;
+      worst = i;
+    }
+  }
+  return worst;
+}
+
+/** k-means++ seeding: each next centre drawn with probability proportional to D(x)^2. */
+function kMeansPlusPlus(
+  codes: Float32Array | Float64Array,
+  n: number,
+  d: number,
+  k: number,
+  random: Xoshiro128,
+): Float64Array {
+  const centres = new Float64Array(k * d);
+  const first = random.int(n);
+  centres.set(codes.subarray(first * d, (first + 1) * d), 0);
+  const nearest = new Float64Array(n).fill(Infinity);
+  for (let c = 1; c < k; c++) {
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      let distance = 0;
+      for (let j = 0; j < d; j++) distance += (codes[i * d + j] - centres[(c - 1) * d + j]) ** 2;
+      nearest[i] = Math.min(nearest[i], distance);
+      total += nearest[i];
+    }
+    let u = random.next() * total;
+    let pick = n - 1;
+    for (let i = 0; i < n; i++) {
+      u -= nearest[i];
+      if (u < 0) {
+        pick = i;
+        break;
+      }
+    }
+    centres.set(codes.subarray(pick * d, (pick + 1) * d), c * d);
+  }
+  return centres;
+}
+
+/** A standard normal draw (Box-Muller). */
+function standardNormal(random: Xoshiro128): number {
+  const u = 1 - random.next(); // (0, 1]
+  const v = random.next();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}

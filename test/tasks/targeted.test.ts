@@ -1,0 +1,123 @@
+// Generating a chosen kind: the mixture fit recovers separated clusters, its samples follow
+// it, class examples are picked by label, and a VAE decodes codes drawn near a class.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Xoshiro128, loadMnist, take } from '../../src/data/index.js';
+import { Generator, manualSeed, noGrad } from '../../src/engine/index.js';
+import { VariationalAutoencoder, buildModel } from '../../src/models/index.js';
+import { train } from '../../src/train/index.js';
+import {
+  disposeDistribution,
+  fitCodeMixture,
+  fitExamples,
+  generateFrom,
+  sampleMixture,
+  samplesOfClass,
+} from '../../src/tasks/index.js';
+
+/** n points from N(mean, sd^2 I) in 2-D. */
+function cluster(random: Xoshiro128, n: number, mean: [number, number], sd: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (const m of mean) {
+      const u = 1 - random.next();
+      out.push(m + sd * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random.next()));
+    }
+  }
+  return out;
+}
+
+test('EM recovers the weights, means and variances of two separated clusters', () => {
+  const random = new Xoshiro128(5);
+  const codes = Float64Array.from([
+    ...cluster(random, 300, [-4, 0], 0.5),
+    ...cluster(random, 100, [4, 2], 1),
+  ]);
+  const mixture = fitCodeMixture(codes, 2, { components: 2, seed: 1 });
+  const order = mixture.means[0] < mixture.means[2] ? [0, 1] : [1, 0];
+  const [a, b] = order;
+  assert.ok(Math.abs(mixture.weights[a] - 0.75) < 0.02, `${mixture.weights}`);
+  assert.ok(Math.abs(mixture.means[a * 2] + 4) < 0.1 && Math.abs(mixture.means[b * 2] - 4) < 0.25);
+  assert.ok(Math.abs(mixture.variances[a * 2] - 0.25) < 0.06, `${mixture.variances}`);
+  assert.ok(Math.abs(mixture.variances[b * 2 + 1] - 1) < 0.3, `${mixture.variances}`);
+  assert.equal(mixture.count, 400);
+
+  // Samples follow the fit: three quarters land in the left cluster; repeatable by seed.
+  const drawn = sampleMixture(mixture, 4000, 9).toFloat32Array();
+  const left = drawn.filter((_, i) => i % 2 === 0 && drawn[i] < 0).length / 4000;
+  assert.ok(Math.abs(left - 0.75) < 0.03, `${left}`);
+  assert.deepEqual(sampleMixture(mixture, 10, 9).toFloat32Array(), drawn.subarray(0, 20));
+
+  assert.throws(
+    () => fitCodeMixture(codes.subarray(0, 6), 2, { components: 2 }),
+    /expected at least 4 codes \(two per component\) of 2 values, got 6 values/,
+  );
+  assert.throws(
+    () => fitCodeMixture(Float64Array.from([0, 1, NaN, 2, 3, 4, 5, 6]), 2, { components: 1 }),
+    /expected finite numbers, got NaN at code 1/,
+  );
+});
+
+test('a VAE generates near the codes of the class it was given', async () => {
+  const { dataset: digits } = await loadMnist({ limit: 2000 });
+  manualSeed(2);
+  const vae = buildModel({ family: 'vae', inputShape: [1, 28, 28], hidden: [128], latentDim: 8 });
+  assert.ok(vae instanceof VariationalAutoencoder);
+  train(vae, digits, { epochs: 15, batchSize: 64 });
+
+  const zeros = samplesOfClass(digits, 0);
+  assert.ok(zeros.shape[0] > 30 && (zeros.labels as Int32Array).every((label) => label === 0));
+  assert.throws(() => samplesOfClass(take(zeros, [0]), 5), /expected samples of class 5, got none/);
+  const unlabelled = { ...zeros, labels: undefined, source: 'plain.npy' };
+  assert.throws(() => samplesOfClass(unlabelled, 0), /plain\.npy: labels: expected labelled data/);
+
+  const means = classMeans(digits.data, digits.labels as Int32Array);
+  const zeroShare = (images: Float32Array) =>
+    nearestMean(images, means).filter((label) => label === 0).length / (images.length / 784);
+  const priorShare = zeroShare(noGrad(() => vae.sample(100, new Generator(3)).toFloat32Array()));
+  for (const components of [1, 2]) {
+    const distribution = fitExamples(vae, zeros, { components, seed: 0 });
+    const images = generateFrom(vae, distribution, 50, 3);
+    assert.deepEqual(images.shape, [50, 1, 28, 28]);
+    const again = generateFrom(vae, distribution, 50, 3);
+    assert.deepEqual(again.toFloat32Array(), images.toFloat32Array());
+
+    // A nearest-class-mean classifier in pixel space (it calls about 80% of real zeros
+    // zeros) calls most of them zeros, and far more than of the prior's samples.
+    const share = zeroShare(images.toFloat32Array());
+    assert.ok(share >= 0.6 && share > 3 * priorShare, `${components}: ${share} vs ${priorShare}`);
+    disposeDistribution(distribution);
+  }
+  assert.throws(
+    () => fitExamples(vae, take(zeros, [0])),
+    /expected at least 2 to fit a code distribution, got 1/,
+  );
+  vae.dispose();
+});
+
+/** The mean image of each digit: [10][784]. */
+function classMeans(images: Float32Array, labels: Int32Array): Float64Array[] {
+  const sums = Array.from({ length: 10 }, () => new Float64Array(784));
+  const counts = new Float64Array(10);
+  labels.forEach((label, i) => {
+    counts[label]++;
+    for (let p = 0; p < 784; p++) sums[label][p] += images[i * 784 + p];
+  });
+  return sums.map((sum, label) => sum.map((v) => v / counts[label]));
+}
+
+/** The digit whose mean image is nearest to each image. */
+function nearestMean(images: Float32Array, means: Float64Array[]): number[] {
+  const labels: number[] = [];
+  for (let i = 0; i < images.length / 784; i++) {
+    let best = 0;
+    let bestDistance = Infinity;
+    means.forEach((mean, label) => {
+      let distance = 0;
+      for (let p = 0; p < 784; p++) distance += (images[i * 784 + p] - mean[p]) ** 2;
+      if (distance < bestDistance) [best, bestDistance] = [label, distance];
+    });
+    labels.push(best);
+  }
+  return labels;
+}
