@@ -44,10 +44,9 @@ export function formatSeconds(seconds: number): string {
   return seconds < 60 ? `${formatNumber(Number(seconds.toFixed(2)))} s` : formatDuration(seconds);
 }
 
-/** `1 epoch`, `2 epochs`: a count and a noun, plural unless the count is 1. */
-export function plural(count: number, noun: string): string {
-  const suffix = /(ch|sh|s|x)$/.test(noun) ? 'es' : 's';
-  return `${formatCount(count)} ${noun}${count === 1 ? '' : suffix}`;
+/** `1 epoch`, `2 epochs`: a count and a noun, plural (`nouns`, default noun + s) unless 1. */
+export function plural(count: number, noun: string, nouns = `${noun}s`): string {
+  return `${formatCount(count)} ${count === 1 ? noun : nouns}`;
 }
 
 /** A whole number with thousands separators: 12,345. */
@@ -114,7 +113,7 @@ export class TrainingProgress {
       case 'start': {
         const resumed = event.resumedAt > 0 ? `, resuming after epoch ${event.resumedAt}` : '';
         this.line(
-          `training on ${plural(event.samples, 'sample')}, ${plural(event.batchesPerEpoch, 'batch')} ` +
+          `training on ${plural(event.samples, 'sample')}, ${plural(event.batchesPerEpoch, 'batch', 'batches')} ` +
             `per epoch, ${plural(event.epochs, 'epoch')}${resumed}`,
         );
         break;
@@ -124,7 +123,7 @@ export class TrainingProgress {
         const now = Date.now();
         if (event.batch !== event.batches && now - this.lastDraw < REDRAW_MS) break;
         this.lastDraw = now;
-        this.err.write(`\r${barLine(event, this.epochs, this.err.columns ?? 80)}\x1b[K`);
+        this.err.write(`\r${barLine(event, this.epochs, this.err.columns || 80)}\x1b[K`);
         this.drawn = true;
         break;
       }
