@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, reportError } from './errors.js';
 import { decodeCommand } from './decode.js';
+import { denoiseCommand } from './denoise.js';
 import { encodeCommand } from './encode.js';
 import { evalCommand } from './eval.js';
 import { generateCommand } from './generate.js';
@@ -29,6 +30,7 @@ export function program(): Command {
   root.addCommand(reconstructCommand());
   root.addCommand(scoreCommand());
   root.addCommand(generateCommand());
+  root.addCommand(denoiseCommand());
   for (const command of root.commands) command.exitOverride();
   return root;
 }

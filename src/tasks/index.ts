@@ -3,3 +3,4 @@ export * from './generate.js';
 export * from './batches.js';
 export * from './score.js';
 export * from './targeted.js';
+export * from './denoise.js';
