@@ -1,6 +1,7 @@
 /** Builds a model from its config. */
 import { Autoencoder } from './autoencoder.js';
 import {
+  CompressiveConfig,
   ConvConfig,
   DenseConfig,
   ModelConfig,
@@ -8,6 +9,7 @@ import {
   VaeConfig,
   resolveConfig,
 } from './config.js';
+import { CompressiveAutoencoder } from './compressive.js';
 import { ConvAutoencoder } from './conv.js';
 import { DenseAutoencoder } from './dense.js';
 import { SequenceAutoencoder } from './sequence.js';
@@ -36,6 +38,8 @@ export function buildModel(config: ModelConfig): Autoencoder {
       return new VariationalAutoencoder(resolved as Required<VaeConfig>);
     case 'sequence':
       return new SequenceAutoencoder(resolved as Required<SequenceConfig>);
+    case 'compressive':
+      return new CompressiveAutoencoder(resolved as Required<CompressiveConfig>);
   }
 }
 

@@ -114,10 +114,42 @@ export interface SequenceConfig extends CommonConfig {
   channels?: number[];
 }
 
-export type ModelConfig = DenseConfig | ConvConfig | VaeConfig | SequenceConfig;
+/**
+ * A compressive autoencoder for [channels, height, width] images (see
+ * `CompressiveAutoencoder`): stride-2 convolutions with GDN, quantised latents with a learned
+ * factorised prior, trained on lambda * distortion + rate. Its likelihood is 'gaussian'.
+ */
+export interface CompressiveConfig extends CommonConfig {
+  family: 'compressive';
+  /** Channels of each stride-2 analysis stage; the synthesis mirrors them. Default: [64, 64]. */
+  channels?: number[];
+  /** Default: 5. */
+  kernelSize?: number;
+  /**
+   * A dense latent of `latentDim` after the last stage (true), or the last feature map
+   * itself (false; then latentDim must equal its size). Default: true.
+   */
+  denseBottleneck?: boolean;
+  /** GDN / inverse GDN between stages (true) or `activation` (false). Default: true. */
+  gdn?: boolean;
+  /**
+   * Weight of the distortion (squared error summed per image, values in the data's units)
+   * against the rate in bits: the quality knob. Default: 100.
+   */
+  lambda?: number;
+  /** Hidden widths of each latent element's density network. Default: [3, 3, 3]. */
+  densityFilters?: number[];
+  /**
+   * What the decoder sees in training: the rounded latents with a straight-through
+   * gradient ('round') or the latents plus uniform noise ('noise'). Default: 'round'.
+   */
+  decoderQuantization?: 'round' | 'noise';
+}
+
+export type ModelConfig = DenseConfig | ConvConfig | VaeConfig | SequenceConfig | CompressiveConfig;
 export type Family = ModelConfig['family'];
 
-const FAMILIES: Family[] = ['dense', 'conv', 'vae', 'sequence'];
+const FAMILIES: Family[] = ['dense', 'conv', 'vae', 'sequence', 'compressive'];
 const ACTIVATIONS: ActivationName[] = [
   'relu',
   'leaky_relu',
@@ -155,7 +187,9 @@ export function resolveConfig(config: unknown): Required<ModelConfig> {
   const inputShape = checkSizes(c.inputShape, 'config.inputShape', false);
   const latentDim = checkInteger(c.latentDim, 'config.latentDim', 1);
   // Series are standardised, so their default likelihood is Gaussian; images are in [0, 1].
-  const defaultLikelihood = family === 'sequence' ? 'gaussian' : 'bernoulli';
+  // A compressive model's distortion is squared error, whatever the data.
+  const defaultLikelihood =
+    family === 'sequence' || family === 'compressive' ? 'gaussian' : 'bernoulli';
   const likelihood = checkChoice(c.likelihood ?? defaultLikelihood, 'config.likelihood', [
     'bernoulli',
     'gaussian',
@@ -222,7 +256,36 @@ export function resolveConfig(config: unknown): Required<ModelConfig> {
         channels: checkSizes(c.channels ?? [32, 64], 'config.channels', false),
       } as Required<SequenceConfig>;
     }
+    case 'compressive':
+      return resolveCompressive(c, common);
   }
+}
+
+function resolveCompressive(
+  c: Record<string, unknown>,
+  common: Omit<Required<CommonConfig>, 'family'>,
+): Required<CompressiveConfig> {
+  requireImage(common.inputShape, 'compressive');
+  if (common.likelihood !== 'gaussian') {
+    throw new RangeError(
+      invalid('config.likelihood', "'gaussian' for a compressive model", c.likelihood),
+    );
+  }
+  return {
+    family: 'compressive',
+    ...common,
+    channels: checkSizes(c.channels ?? [64, 64], 'config.channels', false),
+    kernelSize: checkOdd(c.kernelSize ?? 5, 'config.kernelSize'),
+    denseBottleneck: checkBool(c.denseBottleneck ?? true, 'config.denseBottleneck'),
+    gdn: checkBool(c.gdn ?? true, 'config.gdn'),
+    lambda: checkNumber(c.lambda ?? 100, 'config.lambda', 0),
+    densityFilters: checkSizes(c.densityFilters ?? [3, 3, 3], 'config.densityFilters', true),
+    decoderQuantization: checkChoice(
+      c.decoderQuantization ?? 'round',
+      'config.decoderQuantization',
+      ['round', 'noise'] as const,
+    ),
+  };
 }
 
 function checkSparsity(value: unknown): Sparsity {

@@ -5,6 +5,8 @@ export * from './dense.js';
 export * from './conv.js';
 export * from './vae.js';
 export * from './sequence.js';
+export * from './density.js';
+export * from './compressive.js';
 export * from './corruption.js';
 export * from './build.js';
 export * from './file.js';
