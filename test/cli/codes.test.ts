@@ -7,7 +7,15 @@ import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 
 import { readNpy, saveNpy } from '../../src/data/index.js';
-import { assertAllBadInput, ok, workspace, writeDigits, writeTable } from './helpers.js';
+import {
+  aekit,
+  assertAllBadInput,
+  assertBadInput,
+  ok,
+  workspace,
+  writeDigits,
+  writeTable,
+} from './helpers.js';
 
 let dir = '';
 let remove = async () => {};
@@ -198,4 +206,7 @@ test('encode, decode and reconstruct refuse bad input with one line and exit cod
     ],
   ];
   await assertAllBadInput(cases, dir);
+
+  // The same through the aekit binary, as a separate process.
+  assertBadInput(aekit(cases[5][0], dir), cases[5][1]);
 });

@@ -6,7 +6,9 @@ import { after, before, test } from 'node:test';
 
 import { saveNpy } from '../../src/data/index.js';
 import {
+  aekit,
   assertAllBadInput,
+  assertBadInput,
   ok,
   workspace,
   writeDigits,
@@ -166,8 +168,10 @@ test('eval refuses bad input with one line and exit code 2', async () => {
     [[...dense, '--batch-size', '0'], /'--batch-size <n>' argument '0' is invalid/],
     [['--data', 'digits.npy'], /required option '--model <file>' not specified/],
   ];
-  await assertAllBadInput(
-    cases.map(([args, pattern]) => [['eval', ...args], pattern]),
-    dir,
-  );
+  const evals = cases.map(([args, pattern]): [string[], RegExp] => [['eval', ...args], pattern]);
+  await assertAllBadInput(evals, dir);
+
+  // The same through the aekit binary, as a separate process.
+  assertBadInput(aekit(evals[0][0], dir), evals[0][1]);
+  assertBadInput(aekit(evals[5][0], dir), evals[5][1]);
 });

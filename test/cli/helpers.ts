@@ -3,7 +3,7 @@
  * digits saved as .npy, a labelled CSV table, a two-channel series, and a folder of PNGs.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import os from 'node:os';
@@ -34,44 +34,55 @@ export function aekit(args: string[], cwd: string): Run {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Runs `aekit ...args` like {@link aekit}, without blocking. */
-export function aekitAsync(args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { ...process.env, AEKIT_DEBUG: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/**
+ * Runs `aekit ...args` in this process through the CLI's own `main`, with `cwd` as the
+ * working folder and stdout and stderr captured: the same code as the command, without
+ * the second or so that loading libtorch costs each new process.
+ */
+export async function aekitInProcess(args: string[], cwd: string): Promise<Run> {
+  const { main } = await import('../../src/cli/main.js');
+  const saved = {
+    out: process.stdout.write,
+    err: process.stderr.write,
+    cwd: process.cwd(),
+    debug: process.env.AEKIT_DEBUG,
+  };
+  let stdout = '';
+  let stderr = '';
+  const capture = (append: (text: string) => void) =>
+    ((chunk: string | Uint8Array) => {
+      append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      return true;
+    }) as typeof process.stdout.write;
+  process.stdout.write = capture((text) => (stdout += text));
+  process.stderr.write = capture((text) => (stderr += text));
+  delete process.env.AEKIT_DEBUG;
+  process.chdir(cwd);
+  try {
+    const code = await main([process.execPath, 'aekit', ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    process.chdir(saved.cwd);
+    process.stdout.write = saved.out;
+    process.stderr.write = saved.err;
+    if (saved.debug !== undefined) process.env.AEKIT_DEBUG = saved.debug;
+  }
 }
 
 /**
- * Runs each case's command, as many at once as there are cores, and checks that each
- * failed as bad input with a line matching its pattern (see {@link assertBadInput}).
+ * Runs each case's command in this process (see {@link aekitInProcess}) and checks that
+ * each failed as bad input with a line matching its pattern (see {@link assertBadInput}).
  */
 export async function assertAllBadInput(cases: [string[], RegExp][], cwd: string): Promise<void> {
-  const runs: Run[] = new Array(cases.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < cases.length) {
-      const i = next++;
-      runs[i] = await aekitAsync(cases[i][0], cwd);
-    }
-  };
-  await Promise.all(Array.from({ length: os.availableParallelism() }, worker));
-  cases.forEach(([args, pattern], i) => {
+  for (const [args, pattern] of cases) {
+    const run = await aekitInProcess(args, cwd);
     try {
-      assertBadInput(runs[i], pattern);
+      assertBadInput(run, pattern);
     } catch (error) {
       (error as Error).message = `aekit ${args.join(' ')}: ${(error as Error).message}`;
       throw error;
     }
-  });
+  }
 }
 
 /** Runs a command that must succeed, failing the test with its stderr otherwise. */

@@ -6,7 +6,9 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import {
+  aekit,
   assertAllBadInput,
+  assertBadInput,
   jsonLines,
   ok,
   readModel,
@@ -326,4 +328,8 @@ test('train refuses bad input with one line and exit code 2', async () => {
   ]);
   await assertAllBadInput(train, dir);
   assert.deepEqual(await readFile(path.join(dir, 'model.aekit')), before);
+
+  // The same through the aekit binary, as a separate process.
+  assertBadInput(aekit(train[0][0], dir), train[0][1]);
+  assertBadInput(aekit(train[6][0], dir), train[6][1]);
 });
