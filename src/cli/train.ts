@@ -33,9 +33,27 @@ import {
   type SparsitySpec,
 } from './options.js';
 import { TrainingProgress, formatCount, formatNumber } from './progress.js';
+import {
+  COMPRESSIVE_PRESET,
+  addCompressOptions,
+  applyCompressOptions,
+  codecExtras,
+  codecLine,
+  presetForTask,
+  type CompressTrainOptions,
+} from './train-compress.js';
 
 /** The model presets of `--model`. */
-export const PRESETS = ['dense', 'sparse', 'conv', 'vae', 'conv-vae', 'lstm', 'conv1d'] as const;
+export const PRESETS = [
+  'dense',
+  'sparse',
+  'conv',
+  'vae',
+  'conv-vae',
+  'lstm',
+  'conv1d',
+  'compressive',
+] as const;
 type Preset = (typeof PRESETS)[number];
 
 /** Each preset's config, without the input shape (which comes from the data). */
@@ -53,11 +71,12 @@ const PRESET_CONFIGS: Record<Preset, Record<string, unknown>> = {
   'conv-vae': { family: 'vae', body: 'conv', channels: [32, 64], latentDim: 16 },
   lstm: { family: 'sequence', kind: 'lstm', hidden: 64, latentDim: 16 },
   conv1d: { family: 'sequence', kind: 'conv1d', channels: [32, 64], latentDim: 16 },
+  compressive: COMPRESSIVE_PRESET,
 };
 
 const ACTIVATIONS = ['relu', 'leaky_relu', 'elu', 'gelu', 'silu', 'tanh', 'sigmoid'];
 
-interface TrainCommandOptions extends DataOptions, EngineOptions {
+interface TrainCommandOptions extends DataOptions, EngineOptions, CompressTrainOptions {
   model: Preset;
   config?: string;
   latent?: number;
@@ -133,6 +152,7 @@ export function trainCommand(): Command {
     .option('--resume', 'continue from the checkpoint when it exists')
     .option('--json', 'print the trainer events as JSON lines on stdout');
   addEngineOptions(command);
+  addCompressOptions(command);
   return command.action((options: TrainCommandOptions, self: Command) => runTrain(options, self));
 }
 
@@ -142,6 +162,8 @@ async function runTrain(options: TrainCommandOptions, command: Command): Promise
   if (options.config !== undefined && command.getOptionValueSource('model') === 'cli') {
     throw new aekit.AekitError('BAD_INPUT', '--model and --config: expected one of them, got both');
   }
+  const taskPreset = await presetForTask(options, command.getOptionValueSource('model') === 'cli');
+  if (taskPreset) options.model = taskPreset;
   await checkOutput(options.output);
 
   const { dataset, spec, reader } = await readData(options);
@@ -173,23 +195,28 @@ async function runTrain(options: TrainCommandOptions, command: Command): Promise
   }
 
   const source: DataSourceRecord = { data: spec, reader };
+  const codec = await codecExtras(model, trainOptions.train);
   aekit.saveModel(options.output, model, {
     preprocessing: dataset.preprocessing,
     data: aekit.dataRecord(dataset),
     summary,
-    extras: { cli: source },
+    extras: { cli: source, ...codec },
   });
   const parameters = model.numParameters();
   const last = summary.history[summary.history.length - 1];
   if (options.json) {
     const saved = { type: 'saved', path: options.output, parameters, epochs: summary.epochsRun };
-    console.log(JSON.stringify(saved));
+    console.log(
+      JSON.stringify({ ...saved, ...(codec.codec ? { codec: codec.codec.training } : {}) }),
+    );
   } else {
     console.log(
       `wrote ${options.output}: ${model.config.family} model, ${formatCount(parameters)} ` +
         `parameters, training loss ${formatNumber(last.train.loss)}` +
         (last.validation ? `, validation loss ${formatNumber(last.validation.loss)}` : ''),
     );
+    const [low, high] = dataset.valueRange;
+    if (codec.codec) console.log(codecLine(codec.codec, high - low || 1));
   }
   model.dispose();
 }
@@ -254,7 +281,9 @@ async function modelConfig(options: TrainCommandOptions, dataset: Dataset): Prom
   }
   if (options.channels !== undefined) {
     const conv = family === 'conv' || body === 'conv' || kind === 'conv1d';
-    if (!conv) throw refuse('--channels', 'conv, conv-vae and conv1d');
+    if (!conv && family !== 'compressive') {
+      throw refuse('--channels', 'conv, conv-vae, conv1d and compressive');
+    }
     config.channels = options.channels;
   }
   if (options.activation !== undefined) config.activation = options.activation;
@@ -297,6 +326,8 @@ async function modelConfig(options: TrainCommandOptions, dataset: Dataset): Prom
         "[0, 1]: using likelihood 'gaussian' (squared error)",
     ]);
   }
+
+  await applyCompressOptions(options, config, where);
 
   // Check now, so that a bad config is reported against its file or flags.
   try {
