@@ -4,6 +4,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT, reportError } from './errors.js';
+import { compressCommand } from './compress.js';
+import { decompressCommand } from './decompress.js';
 import { decodeCommand } from './decode.js';
 import { denoiseCommand } from './denoise.js';
 import { encodeCommand } from './encode.js';
@@ -31,6 +33,8 @@ export function program(): Command {
   root.addCommand(scoreCommand());
   root.addCommand(generateCommand());
   root.addCommand(denoiseCommand());
+  root.addCommand(compressCommand());
+  root.addCommand(decompressCommand());
   for (const command of root.commands) command.exitOverride();
   return root;
 }

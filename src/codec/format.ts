@@ -156,7 +156,11 @@ export function readContainer(bytes: Uint8Array, file: string): Container {
   const count = varint('count');
   // Every record has a length field of at least one byte: a count beyond that is damage.
   if (count > bytes.length - at) {
-    throw bad('count', `${count} records cannot fit in a file of ${bytes.length} bytes`);
+    throw bad(
+      'count',
+      `${count} records cannot fit in a file of ${bytes.length} bytes: the file is truncated ` +
+        'or damaged',
+    );
   }
   const rank = varint('shape');
   if (rank < 1 || rank > MAX_RANK) {
