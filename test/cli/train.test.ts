@@ -223,6 +223,12 @@ test('CSV tables, time series and image folders are read with their options', ()
     assert.equal(saved.config.latentDim, 3, '--latent overrides the config file');
     assert.deepEqual(saved.data.labelNames, ['bars', 'dots']);
     assert.equal(saved.preprocessing[0].kind, 'image');
+
+    // Later commands read the folder at the recorded size and channels: 20x20 gray
+    // files become [3, 12, 12] samples, as in training.
+    const codes = jsonLines(ok(['eval', '--model', 'img.aekit', '--json'], dir).stdout)[0];
+    assert.equal(codes.samples, 8);
+    assert.equal(codes.data, 'images');
   });
 });
 
