@@ -220,6 +220,8 @@ export async function readData(options: DataOptions, model?: LoadedModel): Promi
   }
   printNotices(loaded.report.notices);
 
+  // Limitation: the CSV, time-series and image-folder readers have no limit of their own,
+  // so they read every sample and the first `limit` are kept here.
   let dataset = loaded.dataset;
   if (limit !== undefined && dataset.shape[0] > limit) {
     dataset = aekit.take(
