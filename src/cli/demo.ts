@@ -9,13 +9,15 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import type { Dataset, EpochRecord, TrainEvent, VariationalAutoencoder } from '../index.js';
+import type { EpochRecord, VariationalAutoencoder } from '../index.js';
+import { integer } from './options.js';
+import { TrainingProgress } from './progress.js';
 
 interface DemoOptions {
   output: string;
-  epochs?: string;
-  limit?: string;
-  seed: string;
+  epochs?: number;
+  limit?: number;
+  seed: number;
   json?: boolean;
 }
 
@@ -23,9 +25,9 @@ export function demoCommand(): Command {
   return new Command('demo')
     .description('train VAEs on the bundled MNIST digits and write an HTML report (about 3 min)')
     .option('-o, --output <dir>', 'folder for the report and the model files', 'aekit-demo')
-    .option('--epochs <n>', 'epochs of each model (default: 30 and 20)')
-    .option('--limit <n>', 'use only the first n digits (for a quick look)')
-    .option('--seed <n>', 'seed of every random draw', '0')
+    .option('--epochs <n>', 'epochs of each model (default: 30 and 20)', integer(1))
+    .option('--limit <n>', 'use only the first n digits (for a quick look)', integer(50))
+    .option('--seed <n>', 'seed of every random draw', integer(0), 0)
     .option('--json', 'print progress as one JSON object per line')
     .action(async (options: DemoOptions) => {
       await runDemo(options);
@@ -37,11 +39,12 @@ async function runDemo(options: DemoOptions): Promise<void> {
   const { tensor, tidy, noGrad, manualSeed, Generator } = api;
   const out = resolve(options.output);
   mkdirSync(out, { recursive: true });
-  const seed = positiveInteger(options.seed, '--seed', 0);
-  const limit =
-    options.limit === undefined ? undefined : positiveInteger(options.limit, '--limit', 50);
-  const epochsOverride =
-    options.epochs === undefined ? undefined : positiveInteger(options.epochs, '--epochs', 1);
+  const { seed, limit, epochs: epochsOverride } = options;
+  const progress = new TrainingProgress(
+    TrainingProgress.modeFor(options.json ?? false, process.stderr),
+    process.stdout,
+    process.stderr,
+  );
   const say = (line: string): void => {
     if (!options.json) console.error(line);
   };
@@ -80,7 +83,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
     const model = api.buildModel(spec.config) as VariationalAutoencoder;
     say(
       `training ${spec.title} (${model.numParameters().toLocaleString('en')} parameters), ` +
-        `${spec.epochs} epochs`,
+        `${spec.epochs} epoch${spec.epochs === 1 ? '' : 's'}`,
     );
     const summary = api.train(model, trainSet, {
       epochs: spec.epochs,
@@ -88,9 +91,8 @@ async function runDemo(options: DemoOptions): Promise<void> {
       learningRate: 1e-3,
       validation: testSet,
       seed,
-      onEvent: (event) => reportProgress(event, spec.name, options.json ?? false),
+      onEvent: (event) => progress.onEvent(event),
     });
-    for (const warning of summary.warnings) say(`warning: ${warning}`);
     api.saveModel(join(out, `${spec.name}.aekit`), model, {
       preprocessing: dataset.preprocessing,
       data: api.dataRecord(trainSet),
@@ -332,28 +334,3 @@ function concat(parts: Float32Array[]): Float32Array {
   }
   return out;
 }
-
-function positiveInteger(text: string, flag: string, min: number): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min) {
-    throw new RangeError(`${flag}: expected an integer >= ${min}, got ${JSON.stringify(text)}`);
-  }
-  return n;
-}
-
-function reportProgress(event: TrainEvent, name: string, json: boolean): void {
-  if (json) {
-    console.log(JSON.stringify({ model: name, ...event }));
-    return;
-  }
-  if (event.type === 'epoch') {
-    const r = event.record;
-    const held = r.validation ? `, held out ${r.validation.loss.toFixed(2)}` : '';
-    console.error(
-      `  ${name} epoch ${r.epoch + 1}: loss ${r.train.loss.toFixed(2)}${held} ` +
-        `(${Math.round(r.samplesPerSecond)} samples/s, ${Math.round(event.etaSeconds)} s left)`,
-    );
-  }
-}
-
-export type { Dataset };
