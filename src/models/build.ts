@@ -12,6 +12,7 @@ import {
 import { CompressiveAutoencoder } from './compressive.js';
 import { ConvAutoencoder } from './conv.js';
 import { DenseAutoencoder } from './dense.js';
+import { type MapConfig, ParametricMap } from './map.js';
 import { SequenceAutoencoder } from './sequence.js';
 import { VariationalAutoencoder } from './vae.js';
 
@@ -40,6 +41,8 @@ export function buildModel(config: ModelConfig): Autoencoder {
       return new SequenceAutoencoder(resolved as Required<SequenceConfig>);
     case 'compressive':
       return new CompressiveAutoencoder(resolved as Required<CompressiveConfig>);
+    case 'map':
+      return new ParametricMap(resolved as Required<MapConfig>);
   }
 }
 

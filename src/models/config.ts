@@ -10,6 +10,7 @@ import {
   describe,
   invalid,
 } from '../engine/index.js';
+import { type MapConfig, resolveMapConfig } from './map.js';
 
 /** Hidden-layer nonlinearities. */
 export type ActivationName = 'relu' | 'leaky_relu' | 'elu' | 'gelu' | 'silu' | 'tanh' | 'sigmoid';
@@ -146,10 +147,11 @@ export interface CompressiveConfig extends CommonConfig {
   decoderQuantization?: 'round' | 'noise';
 }
 
-export type ModelConfig = DenseConfig | ConvConfig | VaeConfig | SequenceConfig | CompressiveConfig;
+export type ModelConfig =
+  DenseConfig | ConvConfig | VaeConfig | SequenceConfig | CompressiveConfig | MapConfig;
 export type Family = ModelConfig['family'];
 
-const FAMILIES: Family[] = ['dense', 'conv', 'vae', 'sequence', 'compressive'];
+const FAMILIES: Family[] = ['dense', 'conv', 'vae', 'sequence', 'compressive', 'map'];
 const ACTIVATIONS: ActivationName[] = [
   'relu',
   'leaky_relu',
@@ -258,6 +260,8 @@ export function resolveConfig(config: unknown): Required<ModelConfig> {
     }
     case 'compressive':
       return resolveCompressive(c, common);
+    case 'map':
+      return resolveMapConfig(c, common);
   }
 }
 

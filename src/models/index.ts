@@ -10,3 +10,4 @@ export * from './compressive.js';
 export * from './corruption.js';
 export * from './build.js';
 export * from './file.js';
+export * from './map.js';

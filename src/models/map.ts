@@ -1,0 +1,233 @@
+/**
+ * A parametric map: a dense autoencoder whose low-dimensional code (2-D for a picture) is
+ * also shaped by the t-SNE objective, so that neighbours in the data stay neighbours in the
+ * map, and new points are mapped by the encoder in one pass. This is parametric t-SNE (van
+ * der Maaten, "Learning a Parametric Embedding by Preserving Local Structure", AISTATS
+ * 2009): in each batch, Gaussian affinities P in the data space (each row calibrated to a
+ * perplexity, van der Maaten and Hinton, "Visualizing Data using t-SNE", JMLR 2008) are
+ * matched by Student-t affinities Q between the codes, minimising KL(P || Q). The decoder
+ * keeps the map an autoencoder: codes decode back to data, and a small reconstruction term
+ * ties the code to the whole input, not only to its neighbours.
+ *
+ * Limitation: P is computed within each training batch, so neighbourhoods are those among
+ * the batch's samples; larger batches (1,000 or more) give finer maps.
+ */
+import {
+  AekitError,
+  Tensor,
+  cat,
+  checkInteger,
+  checkNumber,
+  eye,
+  invalid,
+  full,
+  noGrad,
+  tidy,
+  where,
+} from '../engine/index.js';
+import { Sequential } from '../nn/index.js';
+import { Autoencoder, LossContext, LossTerms, reconstructionTerm } from './autoencoder.js';
+import type { ActivationName, Likelihood } from './config.js';
+import { mlp, sizeOf } from './layers.js';
+
+/** A parametric map (parametric t-SNE with a decoder). */
+export interface MapConfig {
+  family: 'map';
+  /** Shape of one sample: [features] or [channels, height, width]. */
+  inputShape: number[];
+  /** Dimensions of the map: 2 for a picture. */
+  latentDim: number;
+  /** How reconstructions are scored. Default: 'bernoulli'. */
+  likelihood?: Likelihood;
+  /** Hidden nonlinearity. Default: 'relu'. */
+  activation?: ActivationName;
+  /** Hidden sizes of the encoder; the decoder mirrors them. Default: [500, 500, 2000]. */
+  hidden?: number[];
+  /** Effective number of neighbours of each sample within a batch. Default: 30. */
+  perplexity?: number;
+  /**
+   * Degrees of freedom of the Student-t kernel between codes: 1 is t-SNE's Cauchy kernel;
+   * below 1 the tails are heavier and clusters separate more (Kobak et al., "Heavy-tailed
+   * kernels reveal a finer cluster structure in t-SNE visualisations", ECML PKDD 2019).
+   * Default: 1.
+   */
+  degreesOfFreedom?: number;
+  /**
+   * Weight of the reconstruction term (per sample, in the likelihood's units) against the
+   * KL divergence of the batch. Default: 0.001.
+   */
+  reconstructionWeight?: number;
+}
+
+/** Steps of the bisection that calibrates each row of P to the perplexity. */
+const BISECTION_STEPS = 40;
+
+/**
+ * Fills in a map config's defaults after `resolveConfig` has checked the fields every
+ * family shares (`common`), and checks the map's own fields.
+ */
+export function resolveMapConfig(
+  c: Record<string, unknown>,
+  common: {
+    inputShape: number[];
+    latentDim: number;
+    likelihood: Likelihood;
+    activation: ActivationName;
+  },
+): Required<MapConfig> {
+  const hidden = c.hidden ?? [500, 500, 2000];
+  if (!Array.isArray(hidden)) {
+    throw new TypeError(invalid('config.hidden', 'an array of positive integers', hidden));
+  }
+  return {
+    family: 'map',
+    ...common,
+    hidden: hidden.map((size, i) => checkInteger(size, `config.hidden[${i}]`, 1)),
+    perplexity: checkNumber(c.perplexity ?? 30, 'config.perplexity', 1),
+    degreesOfFreedom: checkNumber(c.degreesOfFreedom ?? 1, 'config.degreesOfFreedom', 0.01),
+    reconstructionWeight: checkNumber(
+      c.reconstructionWeight ?? 0.001,
+      'config.reconstructionWeight',
+      0,
+    ),
+  };
+}
+
+export class ParametricMap extends Autoencoder {
+  readonly config: Required<MapConfig>;
+  readonly encoder: Sequential;
+  readonly decoder: Sequential;
+
+  constructor(config: Required<MapConfig>) {
+    super();
+    this.config = config;
+    const sizes = [sizeOf(config.inputShape), ...config.hidden, config.latentDim];
+    this.encoder = this.registerModule('encoder', mlp(sizes, config.activation));
+    this.decoder = this.registerModule('decoder', mlp([...sizes].reverse(), config.activation));
+  }
+
+  encode(x: Tensor): Tensor {
+    return this.encoder.forward(x.flatten(1)); // [batch, latentDim]
+  }
+
+  decodeRaw(z: Tensor): Tensor {
+    return this.decoder.forward(z).reshape([-1, ...this.config.inputShape]);
+  }
+
+  lossTerms(x: Tensor, target: Tensor, _context: LossContext): LossTerms {
+    const batch = x.shape[0];
+    const code = this.encode(x);
+    const reconstruction = reconstructionTerm(this.decodeRaw(code), target, this.config.likelihood); // [batch]
+    // Affinities between clean samples: the data's neighbourhoods, not the noise's.
+    const p = noGrad(() => tidy(() => dataAffinities(target.flatten(1), this.config.perplexity)));
+    const kl = mapDivergence(p, code, this.config.degreesOfFreedom); // []
+    const neighbourhood = kl.expand(batch); // [batch], like the other terms
+    const loss = kl.add(reconstruction.mean(), this.config.reconstructionWeight);
+    return { loss, terms: { neighbourhood, reconstruction } };
+  }
+}
+
+/**
+ * Symmetric t-SNE affinities of the rows of `x` ([n, features]): for each row i a Gaussian
+ * over the others whose precision is set by bisection so that the perplexity of row i is
+ * `perplexity` (capped below (n - 1) / 3), then P = (P_cond + P_cond^T) / 2n: [n, n], zero
+ * diagonal, summing to 1.
+ */
+export function dataAffinities(x: Tensor, perplexity: number): Tensor {
+  const n = x.shape[0];
+  if (n < 2)
+    throw new AekitError('BAD_INPUT', `dataAffinities: x: expected at least 2 rows, got ${n}`);
+  const target = Math.log(Math.min(perplexity, Math.max((n - 1) / 3, 1.01)));
+  const offDiagonal = eye(n).rsub(1); // [n, n]
+  const squared = x.square().sum(1, true); // [n, 1]
+  const distances = squared
+    .add(squared.t())
+    .sub(x.matmul(x.t()).mul(2))
+    .clamp(0, null)
+    .mul(offDiagonal); // [n, n]
+  // Scaled per row by the mean distance, so one bisection range suits every row.
+  const scaled = distances.div(
+    distances
+      .sum(1, true)
+      .div(n - 1)
+      .clamp(1e-12, null),
+  ); // [n, n]
+
+  let low = full([n, 1], Math.log(1e-3));
+  let high = full([n, 1], Math.log(1e4));
+  for (let step = 0; step < BISECTION_STEPS; step++) {
+    const [nextLow, nextHigh] = tidy(() => {
+      const logBeta = low.add(high).mul(0.5); // [n, 1]
+      const beta = logBeta.exp();
+      const w = scaled.mul(beta).neg().exp().mul(offDiagonal); // [n, n]
+      const total = w.sum(1, true).clamp(1e-30, null); // [n, 1]
+      const entropy = total.log().add(scaled.mul(w).sum(1, true).div(total).mul(beta)); // [n, 1]
+      const tooFlat = entropy.gt(target); // precision too low: raise it
+      return [where(tooFlat, logBeta, low), where(tooFlat, high, logBeta)];
+    });
+    low.dispose();
+    high.dispose();
+    low = nextLow;
+    high = nextHigh;
+  }
+  const beta = low.add(high).mul(0.5).exp();
+  const w = scaled.mul(beta).neg().exp().mul(offDiagonal);
+  const conditional = w.div(w.sum(1, true).clamp(1e-30, null)); // [n, n], rows sum to 1
+  return conditional.add(conditional.t()).div(2 * n);
+}
+
+/**
+ * KL(P || Q) between data affinities `p` ([n, n], summing to 1) and Student-t affinities of
+ * the codes ([n, dim]) with `dof` degrees of freedom: q_ij proportional to
+ * (1 + |z_i - z_j|^2 / dof)^(-(dof + 1) / 2). A scalar tensor with gradients for the codes.
+ */
+export function mapDivergence(p: Tensor, codes: Tensor, dof: number): Tensor {
+  const n = codes.shape[0];
+  const squared = codes.square().sum(1, true); // [n, 1]
+  const distances = squared.add(squared.t()).sub(codes.matmul(codes.t()).mul(2)).clamp(0, null); // [n, n]
+  const logKernel = distances
+    .div(dof)
+    .add(1)
+    .log()
+    .mul(-(dof + 1) / 2); // [n, n], 0 on the diagonal
+  const offDiagonal = eye(n).rsub(1);
+  const logNormaliser = logKernel.exp().mul(offDiagonal).sum().log(); // []
+  // sum p log p is a constant for the codes; it makes the value a true KL divergence.
+  const entropyTerm = noGrad(() => p.mul(p.clamp(1e-30, null).log()).sum().item());
+  return p.mul(logKernel).sum().neg().add(logNormaliser).add(entropyTerm);
+}
+
+/**
+ * The map's loss on pairs of neighbours: `codes` holds n anchors then their n neighbours in
+ * the data ([2n, dim]); each of the 2n points should be nearer its partner than the other
+ * 2n - 2 points of the batch, by the Student-t kernel w = (1 + d^2 / dof)^(-(dof + 1) / 2):
+ * `-log w(i, partner) + log sum_{k != i} w(i, k)`, averaged. This is InfoNC-t-SNE
+ * (Damrich, Böhm, Hamprecht and Kobak, "From t-SNE to UMAP with contrastive learning",
+ * ICLR 2023), which approaches t-SNE's objective as the batch grows. A scalar tensor.
+ */
+export function neighbourPairLoss(codes: Tensor, dof: number): Tensor {
+  const total = codes.shape[0];
+  if (total < 4 || total % 2 !== 0) {
+    throw new AekitError(
+      'BAD_INPUT',
+      `neighbourPairLoss: codes: expected an even number of rows, at least 4, got ${total}`,
+    );
+  }
+  const n = total / 2;
+  const squared = codes.square().sum(1, true); // [2n, 1]
+  const distances = squared.add(squared.t()).sub(codes.matmul(codes.t()).mul(2)).clamp(0, null); // [2n, 2n]
+  const logKernel = distances
+    .div(dof)
+    .add(1)
+    .log()
+    .mul(-(dof + 1) / 2); // [2n, 2n]
+  const self = eye(total).gt(0.5);
+  const logNormaliser = logKernel.maskedFill(self, -Infinity).logsumexp(1); // [2n]
+  // Row i's partner is i + n for an anchor and i - n for a neighbour.
+  const partner = cat(
+    [logKernel.narrow(0, 0, n).narrow(1, n, n), logKernel.narrow(0, n, n).narrow(1, 0, n)],
+    0,
+  ); // [2n, n]
+  const attraction = partner.mul(eye(n).repeat(2, 1)).sum(1); // [2n]
+  return logNormaliser.sub(attraction).mean();
+}
