@@ -69,11 +69,15 @@ export interface Decompressed {
  * ```
  */
 export class ImageCodec {
+  /** The trained model: its analysis and synthesis transforms. */
   readonly model: CompressiveAutoencoder;
+  /** The integer tables every record is coded with. */
   readonly tables: CodingTables;
   /** Hash of the model's config, weights and tables: files record it, decoding checks it. */
   readonly fingerprint: Uint8Array;
+  /** Decoded values are clamped to this range; null: not clamped. */
   readonly valueRange: [number, number] | null;
+  /** Images per batch through the transforms. */
   readonly batchSize: number;
 
   constructor(

@@ -47,6 +47,7 @@ import { activation, sizeOf } from './layers.js';
  */
 export class GDN extends Module {
   readonly channels: number;
+  /** Inverse GDN (a product) instead of GDN (a quotient). */
   readonly inverse: boolean;
   /** sqrt(beta - 1e-6): [channels]. */
   readonly beta: Tensor;
@@ -64,6 +65,7 @@ export class GDN extends Module {
     this.gamma = this.registerParameter('gamma', tensor(eye, { shape: [channels, channels] }));
   }
 
+  /** [batch, channels, H, W] -> the same shape. */
   forward(x: Tensor): Tensor {
     const beta = this.beta.square().add(1e-6);
     // A per-position linear map over channels; as a 1x1 convolution its backward pass is
@@ -74,8 +76,23 @@ export class GDN extends Module {
   }
 }
 
+/**
+ * A compressive autoencoder: analysis transform, rounding, a factorised prior over the
+ * integers, synthesis transform. `encode` gives the rounded latents, `rate` their cost in
+ * bits; the codec layer (`ImageCodec`) turns them into bytes.
+ *
+ * @example
+ * ```ts
+ * const model = buildModel({
+ *   family: 'compressive', inputShape: [1, 28, 28], channels: [64, 32],
+ *   denseBottleneck: false, latentDim: 32 * 7 * 7, lambda: 250,
+ * });
+ * train(model, dataset, { epochs: 10 }); // loss terms: distortion, rate
+ * ```
+ */
 export class CompressiveAutoencoder extends Autoencoder {
   readonly config: Required<CompressiveConfig>;
+  /** How the images pass through the stride-2 stages (padding, latent map size). */
   readonly geometry: ConvGeometry;
   /** The analysis transform: images -> continuous latents [batch, latentDim]. */
   readonly analysis: Sequential;

@@ -97,6 +97,7 @@ export class FactorizedDensity extends Module {
       .mul(-1 / Math.LN2); // [batch]
   }
 
+  /** {@link bits}. */
   forward(latents: Tensor): Tensor {
     return this.bits(latents);
   }
