@@ -136,7 +136,12 @@ export class ImageCodec {
     return out;
   }
 
-  /** Images decoded from integer latents [count, latentDim]: [count, ...shape]. */
+  /**
+   * Images decoded from integer latents [count, latentDim]: [count, ...shape].
+   *
+   * Limitation: these are floating-point convolutions, so two machines (or thread counts)
+   * may give pixels that differ in their last bits; the integers they start from do not.
+   */
   synthesize(symbols: Int32Array, count: number): Float32Array {
     const size = this.shape.reduce((a, b) => a * b, 1);
     const out = new Float32Array(count * size);

@@ -208,6 +208,8 @@ export function compareWithTraining(
   dataRange = 1,
 ): TrainingComparison {
   const images = bytes.length;
+  // Limitation: a rule of thumb on two numbers per image. Data that costs as few bits and
+  // comes back as well as training data passes, however different it looks.
   if (!training || images === 0) return { unlike: 0, images, warning: null };
   let unlike = 0;
   for (let i = 0; i < images; i++) {

@@ -104,6 +104,8 @@ export function encodeLatents(values: ArrayLike<number>, tables: CodingTables): 
   for (let d = 0; d < elements; d++) {
     const cdf = tables.cdfs[d];
     const escape = cdf.length - 2;
+    // Limitation: latents beyond +-2^20 are clamped, so an image that drives the analysis
+    // transform that far (nothing like its training data) decodes wrong; none has been seen.
     const v = Math.max(-LATENT_LIMIT, Math.min(LATENT_LIMIT, values[d]));
     const symbol = v - tables.offsets[d];
     if (symbol >= 0 && symbol < escape) {
