@@ -12,6 +12,8 @@ import { encodeCommand } from './encode.js';
 import { evalCommand } from './eval.js';
 import { generateCommand } from './generate.js';
 import { demoCommand } from './demo.js';
+import { embedCommand } from './embed.js';
+import { fitMapCommand } from './fit-map.js';
 import { infoCommand } from './info.js';
 import { reconstructCommand } from './reconstruct.js';
 import { scoreCommand } from './score.js';
@@ -33,6 +35,8 @@ export function program(): Command {
   root.addCommand(scoreCommand());
   root.addCommand(generateCommand());
   root.addCommand(denoiseCommand());
+  root.addCommand(embedCommand());
+  root.addCommand(fitMapCommand());
   root.addCommand(compressCommand());
   root.addCommand(decompressCommand());
   for (const command of root.commands) command.exitOverride();

@@ -4,3 +4,4 @@ export * from './batches.js';
 export * from './score.js';
 export * from './targeted.js';
 export * from './denoise.js';
+export * from './embed.js';

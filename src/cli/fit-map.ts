@@ -1,0 +1,144 @@
+/**
+ * `aekit fit-map`: trains a parametric map (the 'map' family) on a data source with the
+ * neighbour-graph trainer (`fitMap`): the exact k-nearest-neighbour graph of the data, then
+ * epochs of neighbour pairs under the InfoNC-t-SNE loss, with a decoder. Writes a model file
+ * that `aekit embed` maps new data with.
+ */
+import { Command, Option } from 'commander';
+
+import { api, printNotices } from './api.js';
+import {
+  addDataOptions,
+  readData,
+  type DataOptions,
+  type DataSourceRecord,
+} from './data-source.js';
+import {
+  addEngineOptions,
+  applyEngineOptions,
+  checkOutput,
+  type EngineOptions,
+} from './model-file.js';
+import { integer, number, sizes } from './options.js';
+import { formatCount, formatNumber, formatSeconds } from './progress.js';
+import { dataSource } from './task-options.js';
+
+interface FitMapCommandOptions extends DataOptions, EngineOptions {
+  output: string;
+  latent: number;
+  hidden: number[];
+  likelihood?: 'bernoulli' | 'gaussian';
+  neighbours: number;
+  dof: number;
+  reconstructionWeight: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  seed: number;
+}
+
+/** The `fit-map` command. */
+export function fitMapCommand(): Command {
+  const command = new Command('fit-map')
+    .description(
+      'train a parametric map (an autoencoder with a 2-D code shaped by t-SNE neighbourhoods) ' +
+        'for aekit embed',
+    )
+    .argument('[data]', 'training data (the same sources as --data)');
+  addDataOptions(command, true);
+  command
+    .option('-o, --output <file>', 'model file to write', 'map.aekit')
+    .option('--latent <size>', 'dimensions of the map', integer(1, 3), 2)
+    .option(
+      '--hidden <sizes>',
+      'hidden sizes of the encoder (the decoder mirrors them)',
+      sizes,
+      [500, 500, 2000],
+    )
+    .addOption(
+      new Option(
+        '--likelihood <name>',
+        'reconstruction term (default: bernoulli for [0, 1] data)',
+      ).choices(['bernoulli', 'gaussian']),
+    )
+    .option('--neighbours <k>', 'neighbours per sample in the graph', integer(1), 15)
+    .option('--dof <v>', "degrees of freedom of the map's Student-t kernel", number(0.01, 100), 1)
+    .option('--reconstruction-weight <w>', 'weight of the reconstruction term', number(0), 0.001)
+    .option('--epochs <n>', 'passes over the data as anchors', integer(1), 20)
+    .option('--batch-size <n>', 'anchors per step (each brings a neighbour)', integer(2), 512)
+    .option('--lr <rate>', 'learning rate', number(0, Infinity, true), 1e-3)
+    .option('--seed <n>', 'seed of the weights and the pairs', integer(0), 0);
+  addEngineOptions(command);
+  return command.action(async (data: string | undefined, options: FitMapCommandOptions) => {
+    await applyEngineOptions(options);
+    await runFitMap(await dataSource(data, options), options);
+  });
+}
+
+async function runFitMap(dataOptions: DataOptions, options: FitMapCommandOptions): Promise<void> {
+  const aekit = await api();
+  await checkOutput(options.output);
+  const { dataset, spec, reader } = await readData(dataOptions);
+  const [low, high] = dataset.valueRange;
+  const unit = low >= 0 && high <= 1;
+  if (options.likelihood === 'bernoulli' && !unit) {
+    throw new aekit.AekitError(
+      'BAD_INPUT',
+      `${dataset.source}: values: expected values in [0, 1] for --likelihood bernoulli, got ` +
+        `[${formatNumber(low)}, ${formatNumber(high)}]`,
+    );
+  }
+  const likelihood = options.likelihood ?? (unit ? 'bernoulli' : 'gaussian');
+  const n = dataset.shape[0];
+  if (n <= options.neighbours) {
+    throw new aekit.AekitError(
+      'BAD_INPUT',
+      `${dataset.source}: samples: expected more than --neighbours ${options.neighbours}, got ${n}`,
+    );
+  }
+
+  aekit.manualSeed(options.seed);
+  const model = aekit.buildModel({
+    family: 'map',
+    inputShape: aekit.sampleShape(dataset),
+    latentDim: options.latent,
+    likelihood,
+    hidden: options.hidden,
+    degreesOfFreedom: options.dof,
+    reconstructionWeight: options.reconstructionWeight,
+  }) as InstanceType<typeof aekit.ParametricMap>;
+
+  const graphStart = Date.now();
+  const graph = aekit.neighbourGraph(dataset, options.neighbours);
+  printNotices([
+    `${formatCount(n)} samples, ${options.neighbours}-nearest-neighbour graph in ` +
+      formatSeconds((Date.now() - graphStart) / 1000),
+  ]);
+  const summary = aekit.fitMap(model, dataset, {
+    epochs: options.epochs,
+    batchSize: options.batchSize,
+    learningRate: options.lr,
+    seed: options.seed,
+    graph,
+    onEpoch: (record) =>
+      process.stderr.write(
+        `epoch ${record.epoch + 1}/${options.epochs}  neighbourhood ` +
+          `${formatNumber(record.neighbourhood)}  reconstruction ` +
+          `${formatNumber(record.reconstruction)}  ${formatSeconds(record.seconds)}\n`,
+      ),
+  });
+
+  const source: DataSourceRecord = { data: spec, reader };
+  aekit.saveModel(options.output, model, {
+    preprocessing: dataset.preprocessing,
+    data: aekit.dataRecord(dataset),
+    summary: JSON.parse(JSON.stringify(summary)) as unknown,
+    extras: { cli: source },
+  });
+  console.log(
+    `wrote ${options.output}: map model (${options.latent}-D), ` +
+      `${formatCount(model.numParameters())} parameters, ${summary.epochsRun} epochs in ` +
+      formatSeconds(summary.seconds),
+  );
+  model.dispose();
+}

@@ -1,0 +1,244 @@
+/**
+ * Maps for visualisation: the code of every sample from a model with a low-dimensional code
+ * ({@link embed}), and fitting a parametric map ({@link fitMap}): the exact k-nearest-
+ * neighbour graph of the training data ({@link neighbourGraph}) gives pairs of neighbours,
+ * and the map's encoder learns to keep each pair closer than the other points of its batch
+ * (the InfoNC-t-SNE loss, `neighbourPairLoss`), while its decoder learns to reconstruct.
+ * Graph-based training of a parametric map follows parametric UMAP (Sainburg, McInnes and
+ * Gentner, "Parametric UMAP embeddings for representation and semisupervised learning",
+ * Neural Computation 2021), with t-SNE's kernel in place of UMAP's.
+ */
+import {
+  AekitError,
+  Op,
+  callOp,
+  checkInteger,
+  checkNumber,
+  noGrad,
+  tensor,
+  tidy,
+  wrap,
+} from '../engine/index.js';
+import { Dataset, Xoshiro128, permutation, sampleSize } from '../data/index.js';
+import {
+  Autoencoder,
+  ParametricMap,
+  neighbourPairLoss,
+  reconstructionTerm,
+} from '../models/index.js';
+import { Adam } from '../optim/index.js';
+import { checkBatchSize, checkModelInput, runBatches } from './batches.js';
+
+/** The code of each sample of `dataset`: [n, latentDim] row-major (a VAE's posterior mean). */
+export function embed(model: Autoencoder, dataset: Dataset, batchSize?: number): Float32Array {
+  checkModelInput(model, dataset, 'embed');
+  const size = checkBatchSize(batchSize, 'embed: batchSize');
+  return runBatches(model, dataset, size, (x) => model.encode(x));
+}
+
+/** The k nearest neighbours of every point, by Euclidean distance, itself excluded. */
+export interface NeighbourGraph {
+  /** Number of points. */
+  n: number;
+  /** Neighbours per point. */
+  k: number;
+  /** [n, k] row-major: the neighbours of point i, nearest first. */
+  indices: Int32Array;
+}
+
+const TOPK = new Op('aten::topk');
+/** Rows whose distances to all points are computed at once (rows x n floats). */
+const GRAPH_BLOCK = 1024;
+
+/**
+ * The exact k-nearest-neighbour graph of the samples of `dataset`, from pairwise distances
+ * computed block by block on the engine (O(n^2 x features) time, O(block x n) memory).
+ */
+export function neighbourGraph(dataset: Dataset, k: number): NeighbourGraph {
+  const n = dataset.shape[0];
+  const dim = sampleSize(dataset);
+  checkInteger(k, 'neighbourGraph: k', 1, Math.max(1, n - 1));
+  if (n < 2) {
+    throw new AekitError(
+      'BAD_INPUT',
+      `${dataset.source}: neighbourGraph: expected at least 2 samples, got ${n}`,
+    );
+  }
+  const indices = new Int32Array(n * k);
+  noGrad(() =>
+    tidy(() => {
+      const points = tensor(dataset.data, { shape: [n, dim] });
+      const norms = points.square().sum(1).unsqueeze(0); // [1, n]
+      for (let start = 0; start < n; start += GRAPH_BLOCK) {
+        const rows = Math.min(GRAPH_BLOCK, n - start);
+        tidy(() => {
+          const block = points.narrow(0, start, rows); // [rows, dim]
+          // |a|^2 + |b|^2 - 2 a.b; the row's own norm is a constant per row and left out.
+          const distances = norms.sub(block.matmul(points.t()).mul(2)); // [rows, n]
+          const [, nearest] = callOp<unknown[]>(TOPK, [distances.handle, k + 1, 1, false, true]);
+          const found = wrap(nearest).toNumbers(); // [rows, k + 1]
+          for (let r = 0; r < rows; r++) {
+            const i = start + r;
+            let written = 0;
+            for (let j = 0; j <= k && written < k; j++) {
+              const candidate = found[r * (k + 1) + j];
+              if (candidate !== i) indices[i * k + written++] = candidate;
+            }
+          }
+        });
+      }
+    }),
+  );
+  return { n, k, indices };
+}
+
+/** Options of {@link fitMap}. */
+export interface FitMapOptions {
+  /** Passes over the training samples as anchors. */
+  epochs: number;
+  /** Anchors per step (each brings one neighbour). Default: 512. */
+  batchSize?: number;
+  /** Adam's learning rate. Default: 1e-3. */
+  learningRate?: number;
+  /** Neighbours per sample in the graph that pairs are drawn from. Default: 15. */
+  neighbours?: number;
+  /** Seed of the anchor order and neighbour draws. Default: 0. */
+  seed?: number;
+  /** A graph computed earlier for the same dataset (it takes a while on large data). */
+  graph?: NeighbourGraph;
+  /** Called after each epoch. */
+  onEpoch?: (record: FitMapEpoch) => void;
+}
+
+/** One epoch of {@link fitMap}. */
+export interface FitMapEpoch {
+  epoch: number;
+  /** Mean neighbour-pair loss. */
+  neighbourhood: number;
+  /** Mean reconstruction term per sample. */
+  reconstruction: number;
+  seconds: number;
+}
+
+/** What {@link fitMap} returns; it goes into the model file's training summary. */
+export interface FitMapSummary {
+  trainer: 'fitMap';
+  history: FitMapEpoch[];
+  epochsRun: number;
+  seconds: number;
+  seed: number;
+  options: { epochs: number; batchSize: number; learningRate: number; neighbours: number };
+}
+
+/**
+ * Trains a parametric map on `dataset`: each step takes `batchSize` anchors in a seeded
+ * order, draws one of each anchor's nearest neighbours, and minimises the neighbour-pair
+ * loss of their codes plus the reconstruction term weighted by the config's
+ * `reconstructionWeight`. The model keeps the final weights.
+ *
+ * Limitation: no checkpoints or resume, unlike `train`; a killed run starts again.
+ */
+export function fitMap(
+  model: ParametricMap,
+  dataset: Dataset,
+  options: FitMapOptions,
+): FitMapSummary {
+  checkModelInput(model, dataset, 'fitMap');
+  const epochs = checkInteger(options?.epochs, 'fitMap: options.epochs', 1);
+  const batchSize = checkInteger(options.batchSize ?? 512, 'fitMap: options.batchSize', 2);
+  const learningRate = checkNumber(options.learningRate ?? 1e-3, 'fitMap: options.learningRate', 0);
+  const seed = checkInteger(options.seed ?? 0, 'fitMap: options.seed', 0);
+  const n = dataset.shape[0];
+  if (n < 4) {
+    throw new AekitError(
+      'BAD_INPUT',
+      `${dataset.source}: fitMap: expected at least 4 samples, got ${n}`,
+    );
+  }
+  const neighbours = checkInteger(
+    options.neighbours ?? Math.min(15, n - 1),
+    'fitMap: options.neighbours',
+    1,
+    n - 1,
+  );
+  const graph = options.graph ?? neighbourGraph(dataset, neighbours);
+  if (graph.n !== n) {
+    throw new AekitError(
+      'BAD_INPUT',
+      `fitMap: options.graph: expected a graph of ${n} points, got ${graph.n}`,
+    );
+  }
+
+  const started = Date.now();
+  const optimizer = new Adam(model.parameters(), { lr: learningRate });
+  const inputs = tensor(dataset.data, { shape: dataset.shape });
+  const history: FitMapEpoch[] = [];
+  const weight = model.config.reconstructionWeight;
+  const dof = model.config.degreesOfFreedom;
+  model.train();
+  try {
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      const epochStart = Date.now();
+      const order = permutation(n, seed, epoch);
+      const random = new Xoshiro128(seed, 1000 + epoch);
+      let neighbourhoodTotal = 0;
+      let reconstructionTotal = 0;
+      let steps = 0;
+      // A last batch of fewer than 2 anchors would have no negatives; it is left out.
+      for (let start = 0; start + 2 <= n; start += batchSize) {
+        const size = Math.min(batchSize, n - start);
+        const picked = new Int32Array(2 * size);
+        for (let b = 0; b < size; b++) {
+          const anchor = order[start + b];
+          picked[b] = anchor;
+          picked[size + b] = graph.indices[anchor * graph.k + random.int(graph.k)];
+        }
+        const [pairLoss, reconstruction] = tidy(() => {
+          const x = inputs.indexSelect(0, tensor(picked, { dtype: 'int64' })); // [2 size, ...]
+          const codes = model.encode(x); // [2 size, latentDim]
+          const pair = neighbourPairLoss(codes, dof);
+          const rebuilt = reconstructionTerm(
+            model.decodeRaw(codes),
+            x,
+            model.config.likelihood,
+          ).mean();
+          const loss = pair.add(rebuilt, weight);
+          optimizer.zeroGrad();
+          loss.backward();
+          optimizer.step();
+          return [pair.item(), rebuilt.item()];
+        });
+        if (!Number.isFinite(pairLoss) || !Number.isFinite(reconstruction)) {
+          throw new AekitError(
+            'NOT_FINITE',
+            `fitMap: the loss is not finite at epoch ${epoch + 1}, step ${steps + 1}; try a lower ` +
+              'learning rate',
+          );
+        }
+        neighbourhoodTotal += pairLoss;
+        reconstructionTotal += reconstruction;
+        steps++;
+      }
+      const record: FitMapEpoch = {
+        epoch,
+        neighbourhood: neighbourhoodTotal / steps,
+        reconstruction: reconstructionTotal / steps,
+        seconds: (Date.now() - epochStart) / 1000,
+      };
+      history.push(record);
+      options.onEpoch?.(record);
+    }
+  } finally {
+    inputs.dispose();
+    optimizer.dispose();
+    model.eval();
+  }
+  return {
+    trainer: 'fitMap',
+    history,
+    epochsRun: epochs,
+    seconds: (Date.now() - started) / 1000,
+    seed,
+    options: { epochs, batchSize, learningRate, neighbours: graph.k },
+  };
+}
