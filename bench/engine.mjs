@@ -379,7 +379,7 @@ const report = [
   `versions: ${Object.entries(versions)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ')}`,
-  `load average (1 min) around the measurements: median ${median(records.flatMap((r) => r.load))}, ` +
+  `load average (1 min) around the measurements: median ${median(records.flatMap((r) => r.load)).toFixed(1)}, ` +
     `max ${Math.max(...records.flatMap((r) => r.load))}`,
   `elapsed: ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s`,
 ].join('\n');
