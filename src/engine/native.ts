@@ -6,6 +6,10 @@
  * spinning (OMP_WAIT_POLICY=passive); two pools spinning on the same cores cost about 5x
  * on a 2-core machine. Both settings are read by the libraries when they load, so they are
  * set here before the addon is opened. A value the user already set is left alone.
+ *
+ * Memory policy: on glibc the addon tells malloc to keep freed blocks for reuse instead of
+ * returning them to the system each step, which otherwise costs tens of thousands of page
+ * faults per training step (BENCHMARKS.md). AEKIT_MALLOC_TUNING=0 turns this off.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -69,6 +73,8 @@ export interface NativeAddon {
   findOperator(name: string, overload: string): number;
   operatorSchema(id: number): string;
   call(id: number, args: unknown[], keepResult: boolean): unknown;
+  /** Whether glibc's allocator was told to keep freed memory (see native/addon.cc). */
+  allocatorTuned: boolean;
   pickleSave(value: NativeValue): Buffer;
   pickleLoad(bytes: Uint8Array): NativeValue;
 }

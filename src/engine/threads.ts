@@ -21,6 +21,7 @@ export function engineInfo(): {
   threads: number;
   blasThreads: number | null;
   ompWaitPolicy: string | undefined;
+  allocatorTuned: boolean;
 } {
   const addon = native();
   const build = addon.buildInfo();
@@ -32,5 +33,6 @@ export function engineInfo(): {
     threads: addon.getNumThreads(),
     blasThreads: addon.getBlasThreads(),
     ompWaitPolicy: process.env.OMP_WAIT_POLICY,
+    allocatorTuned: addon.allocatorTuned,
   };
 }

@@ -17,6 +17,7 @@ function infoIn(env: Record<string, string | undefined>): Record<string, unknown
   delete clean.OPENBLAS_NUM_THREADS;
   delete clean.OMP_WAIT_POLICY;
   delete clean.AEKIT_NUM_THREADS;
+  delete clean.AEKIT_MALLOC_TUNING;
   const out = execFileSync(process.execPath, ['-e', script], {
     env: { ...clean, ...env },
     encoding: 'utf8',
@@ -29,11 +30,17 @@ test('by default libtorch uses every core and OpenBLAS one thread, with passive 
   assert.equal(info.threads, availableParallelism());
   assert.equal(info.blasThreads, 1);
   assert.equal(info.ompWaitPolicy, 'passive');
+  assert.equal(info.allocatorTuned, true);
   assert.match(String(info.torchVersion), /^\d+\.\d+\.\d+$/);
 });
 
-test('AEKIT_NUM_THREADS and the libraries own variables are respected', () => {
-  const info = infoIn({ AEKIT_NUM_THREADS: '1', OMP_WAIT_POLICY: 'active' });
+test('AEKIT_NUM_THREADS, AEKIT_MALLOC_TUNING and the libraries own variables are respected', () => {
+  const info = infoIn({
+    AEKIT_NUM_THREADS: '1',
+    OMP_WAIT_POLICY: 'active',
+    AEKIT_MALLOC_TUNING: '0',
+  });
   assert.equal(info.threads, 1);
   assert.equal(info.ompWaitPolicy, 'active');
+  assert.equal(info.allocatorTuned, false);
 });
