@@ -26,7 +26,7 @@ import {
   neighbourPairLoss,
   reconstructionTerm,
 } from '../models/index.js';
-import { Adam } from '../optim/index.js';
+import { Adam, CosineAnnealingLR } from '../optim/index.js';
 import { checkBatchSize, checkModelInput, runBatches } from './batches.js';
 
 /** The code of each sample of `dataset`: [n, latentDim] row-major (a VAE's posterior mean). */
@@ -106,6 +106,14 @@ export interface FitMapOptions {
   seed?: number;
   /** A graph computed earlier for the same dataset (it takes a while on large data). */
   graph?: NeighbourGraph;
+  /**
+   * Share of each batch that the decoder reconstructs (at least one sample): the decoder
+   * costs as much as the encoder, and a share of the batch gives it an unbiased gradient at
+   * a fraction of the cost. Default: 0.25.
+   */
+  decoderShare?: number;
+  /** The learning rate falls along a half cosine to 0 over the epochs ('cosine'). Default: 'cosine'. */
+  schedule?: 'cosine' | 'constant';
   /** Called after each epoch. */
   onEpoch?: (record: FitMapEpoch) => void;
 }
@@ -127,7 +135,14 @@ export interface FitMapSummary {
   epochsRun: number;
   seconds: number;
   seed: number;
-  options: { epochs: number; batchSize: number; learningRate: number; neighbours: number };
+  options: {
+    epochs: number;
+    batchSize: number;
+    learningRate: number;
+    neighbours: number;
+    decoderShare: number;
+    schedule: 'cosine' | 'constant';
+  };
 }
 
 /**
@@ -155,6 +170,18 @@ export function fitMap(
       `${dataset.source}: fitMap: expected at least 4 samples, got ${n}`,
     );
   }
+  const decoderShare = checkNumber(
+    options.decoderShare ?? 0.25,
+    'fitMap: options.decoderShare',
+    0,
+    1,
+  );
+  const schedule = options.schedule ?? 'cosine';
+  if (schedule !== 'cosine' && schedule !== 'constant') {
+    throw new TypeError(
+      `fitMap: options.schedule: expected 'cosine' or 'constant', got ${String(schedule)}`,
+    );
+  }
   const neighbours = checkInteger(
     options.neighbours ?? Math.min(15, n - 1),
     'fitMap: options.neighbours',
@@ -171,6 +198,8 @@ export function fitMap(
 
   const started = Date.now();
   const optimizer = new Adam(model.parameters(), { lr: learningRate });
+  const scheduler =
+    schedule === 'cosine' ? new CosineAnnealingLR(optimizer, { tMax: epochs }) : null;
   const inputs = tensor(dataset.data, { shape: dataset.shape });
   const history: FitMapEpoch[] = [];
   const weight = model.config.reconstructionWeight;
@@ -226,6 +255,7 @@ export function fitMap(
         seconds: (Date.now() - epochStart) / 1000,
       };
       history.push(record);
+      scheduler?.step();
       options.onEpoch?.(record);
     }
   } finally {
@@ -239,6 +269,6 @@ export function fitMap(
     epochsRun: epochs,
     seconds: (Date.now() - started) / 1000,
     seed,
-    options: { epochs, batchSize, learningRate, neighbours: graph.k },
+    options: { epochs, batchSize, learningRate, neighbours: graph.k, decoderShare, schedule },
   };
 }
