@@ -1,0 +1,272 @@
+// Class-targeted generation with a VAE, judged by a classifier this bench trains on the real
+// training images. For each class: encode that class's training images, fit their code
+// distribution (one full Gaussian, or a mixture of diagonal Gaussians), sample, decode, and
+// count how often the classifier calls the samples the requested class; precision and recall
+// (Kynkäänniemi et al., "Improved Precision and Recall Metric for Assessing Generative
+// Models", NeurIPS 2019, k = 5) in the classifier's penultimate features against the real
+// test images of that class say whether they stay diverse. Beside it: sample-then-filter,
+// how many prior samples the classifier must see per sample it accepts for that class.
+//
+//   node bench/tasks/generate.mjs [--datasets mnist,fashion] [--vae-epochs-mnist 40] [--vae-epochs-fashion 15]
+import { join } from 'node:path';
+
+import {
+  aekit,
+  args,
+  byLabel,
+  fashionSplit,
+  log,
+  machine,
+  mnistSplit,
+  saveResult,
+  scratch,
+  trainLogged,
+} from './lib.mjs';
+
+const o = args({
+  datasets: 'mnist,fashion',
+  vaeEpochsMnist: 40,
+  vaeEpochsFashion: 15,
+  classifierEpochsMnist: 8,
+  classifierEpochsFashion: 4,
+  samples: 1000,
+  prior: 10000,
+  components: 5,
+  seed: 0,
+});
+const VAE = {
+  family: 'vae',
+  body: 'conv',
+  inputShape: [1, 28, 28],
+  channels: [32, 64],
+  latentDim: 16,
+};
+const { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, Adam, F, tensor, tidy, noGrad } =
+  aekit;
+const dir = scratch('generate');
+
+/** A small CNN: two conv-pool stages, a 128-unit layer (the features), 10 logits. */
+function classifier() {
+  const features = new Sequential(
+    new Conv2d(1, 32, 3, { padding: 1 }),
+    new ReLU(),
+    new MaxPool2d(2),
+    new Conv2d(32, 64, 3, { padding: 1 }),
+    new ReLU(),
+    new MaxPool2d(2),
+    new Flatten(),
+    new Linear(64 * 7 * 7, 128),
+    new ReLU(),
+  );
+  const head = new Linear(128, 10);
+  return { features, head, parameters: () => [...features.parameters(), ...head.parameters()] };
+}
+
+function trainClassifier(name, net, train, epochs) {
+  const optimizer = new Adam(net.parameters(), { lr: 1e-3 });
+  const inputs = tensor(train.data, { shape: train.shape });
+  const labels = tensor(train.labels, { dtype: 'int64' });
+  net.features.train();
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    let total = 0;
+    let batches = 0;
+    for (const indices of aekit.indexBatches(train.shape[0], {
+      batchSize: 128,
+      seed: o.seed,
+      epoch,
+    })) {
+      total += tidy(() => {
+        const index = tensor(Int32Array.from(indices), { dtype: 'int64' });
+        const logits = net.head.forward(net.features.forward(inputs.indexSelect(0, index)));
+        const loss = F.crossEntropy(logits, labels.indexSelect(0, index));
+        optimizer.zeroGrad();
+        loss.backward();
+        optimizer.step();
+        return loss.item();
+      });
+      batches++;
+    }
+    log(
+      `${name} classifier epoch ${epoch + 1}/${epochs}: cross-entropy ${(total / batches).toFixed(4)}`,
+    );
+  }
+  net.features.eval();
+  inputs.dispose();
+  labels.dispose();
+  optimizer.dispose();
+}
+
+/** Predicted class and 128-D features of each image: { predictions, features }. */
+function judge(net, images, n) {
+  const predictions = new Int32Array(n);
+  const features = new Float32Array(n * 128);
+  noGrad(() => {
+    for (let start = 0; start < n; start += 500) {
+      const size = Math.min(500, n - start);
+      tidy(() => {
+        const x = tensor(images.subarray(start * 784, (start + size) * 784), {
+          shape: [size, 1, 28, 28],
+        });
+        const f = net.features.forward(x);
+        features.set(f.toFloat32Array(), start * 128);
+        const argmax = net.head.forward(f).argmax(1).toNumbers();
+        argmax.forEach((p, i) => (predictions[start + i] = p));
+      });
+    }
+  });
+  return { predictions, features };
+}
+
+/** Pairwise distances [a, b] between feature rows. */
+function distances(a, na, b, nb) {
+  return tidy(() => {
+    const x = tensor(a, { shape: [na, 128] });
+    const y = tensor(b, { shape: [nb, 128] });
+    const d = x
+      .square()
+      .sum(1, true)
+      .add(y.square().sum(1).unsqueeze(0))
+      .sub(x.matmul(y.t()).mul(2));
+    return d.clamp(0, null).sqrt().toFloat32Array();
+  });
+}
+
+/** Distance of each row to its k-th nearest other row. */
+function kthRadius(features, n, k) {
+  const d = distances(features, n, features, n);
+  const radii = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const row = Array.from(d.subarray(i * n, (i + 1) * n)).sort((p, q) => p - q);
+    radii[i] = row[k]; // row[0] is the point itself
+  }
+  return radii;
+}
+
+/** Improved precision and recall (k-NN manifolds of real and generated features). */
+function precisionRecall(real, nReal, fake, nFake, k = 5) {
+  const realRadii = kthRadius(real, nReal, k);
+  const fakeRadii = kthRadius(fake, nFake, k);
+  const cross = distances(fake, nFake, real, nReal); // [nFake, nReal]
+  let precise = 0;
+  for (let g = 0; g < nFake; g++) {
+    for (let r = 0; r < nReal; r++) {
+      if (cross[g * nReal + r] <= realRadii[r]) {
+        precise++;
+        break;
+      }
+    }
+  }
+  let recalled = 0;
+  for (let r = 0; r < nReal; r++) {
+    for (let g = 0; g < nFake; g++) {
+      if (cross[g * nReal + r] <= fakeRadii[g]) {
+        recalled++;
+        break;
+      }
+    }
+  }
+  return { precision: precise / nFake, recall: recalled / nReal };
+}
+
+const results = {};
+for (const name of o.datasets.split(',')) {
+  const { train, test } = name === 'mnist' ? await mnistSplit() : await fashionSplit();
+  const mnist = name === 'mnist';
+  log(`${name}: ${train.shape[0]} training and ${test.shape[0]} test images`);
+
+  aekit.manualSeed(o.seed);
+  const net = classifier();
+  trainClassifier(name, net, train, mnist ? o.classifierEpochsMnist : o.classifierEpochsFashion);
+  const onTest = judge(net, test.data, test.shape[0]);
+  const testAccuracy =
+    onTest.predictions.filter((p, i) => p === test.labels[i]).length / test.shape[0];
+  log(`${name} classifier test accuracy ${testAccuracy.toFixed(4)}`);
+
+  aekit.manualSeed(o.seed);
+  const vae = aekit.buildModel(VAE);
+  const summary = trainLogged(`${name} vae`, vae, train, {
+    epochs: mnist ? o.vaeEpochsMnist : o.vaeEpochsFashion,
+    batchSize: 128,
+    seed: o.seed,
+  });
+  aekit.saveModel(join(dir, `${name}-vae.aekit`), vae, {
+    preprocessing: train.preprocessing,
+    data: aekit.dataRecord(train),
+    summary,
+    extras: {
+      cli: { data: mnist ? 'mnist' : 'fashion-mnist', reader: mnist ? 'mnist' : 'fashion-mnist' },
+    },
+  });
+
+  // The prior, judged once: per class, the share of prior samples called that class.
+  const priorImages = noGrad(() =>
+    tidy(() => vae.sample(o.prior, new aekit.Generator(o.seed + 7)).toFloat32Array()),
+  );
+  const prior = judge(net, priorImages, o.prior);
+  const rows = [];
+  for (let c = 0; c < 10; c++) {
+    const examples = byLabel(train, c);
+    const realTest = byLabel(test, c);
+    const real = judge(net, realTest.data, realTest.shape[0]);
+    const row = {
+      class: test.labelNames?.[c] ?? String(c),
+      examples: examples.shape[0],
+      priorShare: prior.predictions.filter((p) => p === c).length / o.prior,
+    };
+    row.priorSamplesPerAccepted = row.priorShare > 0 ? 1 / row.priorShare : null;
+    // The prior's accepted samples, for their precision and recall.
+    const accepted = [];
+    prior.predictions.forEach((p, i) => p === c && accepted.push(i));
+    if (accepted.length > 10) {
+      const feats = new Float32Array(accepted.length * 128);
+      accepted.forEach((i, j) =>
+        feats.set(prior.features.subarray(i * 128, (i + 1) * 128), j * 128),
+      );
+      row.filtered = precisionRecall(real.features, realTest.shape[0], feats, accepted.length);
+    }
+    for (const [label, components] of [
+      ['gaussian', 1],
+      [`mixture-${o.components}`, o.components],
+    ]) {
+      const distribution = aekit.fitExamples(vae, examples, { components, seed: o.seed });
+      const images = tidy(() =>
+        aekit.generateFrom(vae, distribution, o.samples, o.seed + c).toFloat32Array(),
+      );
+      aekit.disposeDistribution(distribution);
+      const judged = judge(net, images, o.samples);
+      const hit = judged.predictions.filter((p) => p === c).length / o.samples;
+      row[label] = {
+        judgedAsRequested: hit,
+        ...precisionRecall(real.features, realTest.shape[0], judged.features, o.samples),
+      };
+      if (c < 10 && label === 'gaussian') {
+        const png = await aekit.imageGrid(images.subarray(0, 64 * 784), [64, 1, 28, 28], {
+          columns: 16,
+        });
+        aekit.writeFileAtomic(join(dir, `${name}-class-${c}.png`), png);
+      }
+    }
+    log(
+      `${name} ${row.class}: gaussian ${row.gaussian.judgedAsRequested.toFixed(3)} (P ${row.gaussian.precision.toFixed(3)}, R ${row.gaussian.recall.toFixed(3)}), ` +
+        `mixture ${row[`mixture-${o.components}`].judgedAsRequested.toFixed(3)}; prior share ${row.priorShare.toFixed(3)}`,
+    );
+    rows.push(row);
+  }
+  const mean = (pick) => rows.reduce((s, r) => s + pick(r), 0) / rows.length;
+  results[name] = {
+    classifierTestAccuracy: testAccuracy,
+    rows,
+    mean: {
+      gaussian: mean((r) => r.gaussian.judgedAsRequested),
+      mixture: mean((r) => r[`mixture-${o.components}`].judgedAsRequested),
+      gaussianPrecision: mean((r) => r.gaussian.precision),
+      gaussianRecall: mean((r) => r.gaussian.recall),
+      mixturePrecision: mean((r) => r[`mixture-${o.components}`].precision),
+      mixtureRecall: mean((r) => r[`mixture-${o.components}`].recall),
+      priorSamplesPerAccepted: mean((r) => r.priorSamplesPerAccepted ?? Infinity),
+    },
+  };
+  log(`${name}: ${JSON.stringify(results[name].mean)}`);
+  saveResult('generate', { machine: machine(), options: o, vae: VAE, results });
+  vae.dispose();
+}
