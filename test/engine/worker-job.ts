@@ -6,6 +6,7 @@ import { liveTensors, manualSeed, randn, tidy } from '../../src/engine/index.js'
 const { milliseconds } = workerData as { milliseconds: number };
 manualSeed(1);
 const a = randn([256, 256]);
+parentPort?.postMessage({ started: true });
 const start = Date.now();
 let rounds = 0;
 while (Date.now() - start < milliseconds) {
