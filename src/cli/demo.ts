@@ -25,7 +25,7 @@ export function demoCommand(): Command {
   return new Command('demo')
     .description('train VAEs on the bundled MNIST digits and write an HTML report (about 3 min)')
     .option('-o, --output <dir>', 'folder for the report and the model files', 'aekit-demo')
-    .option('--epochs <n>', 'epochs of each model (default: 30 and 20)', integer(1))
+    .option('--epochs <n>', 'epochs of each model (default: 20 each)', integer(1))
     .option('--limit <n>', 'use only the first n digits (for a quick look)', integer(50))
     .option('--seed <n>', 'seed of every random draw', integer(0), 0)
     .option('--json', 'print progress as one JSON object per line')
@@ -69,7 +69,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
         channels: [32, 64],
         latentDim: 16,
       },
-      epochs: epochsOverride ?? 30,
+      epochs: epochsOverride ?? 20,
     },
     {
       name: 'vae2',
