@@ -16,7 +16,7 @@ import {
   openModel,
   type EngineOptions,
 } from './model-file.js';
-import { integer } from './options.js';
+import { integer, number } from './options.js';
 import { formatCount } from './progress.js';
 import { labelText, readTrainingData, requireVae } from './task-options.js';
 
@@ -27,6 +27,7 @@ interface GenerateOptions extends DataOptions, EngineOptions {
   like?: string[];
   class?: string;
   mixture: number;
+  temperature: number;
   interpolate?: string[];
   steps: number;
   grid?: boolean;
@@ -52,6 +53,12 @@ export function generateCommand(): Command {
       '--mixture <k>',
       'fit a mixture of k diagonal Gaussians to the codes (default 1: one full Gaussian)',
       integer(1, 64),
+      1,
+    )
+    .option(
+      '--temperature <t>',
+      'spread of the sampled codes around their mean, times t (below 1: more typical samples)',
+      number(0, 10),
       1,
     )
     .option(
@@ -121,7 +128,9 @@ async function runGenerate(options: GenerateOptions): Promise<void> {
       batchSize: options.batchSize,
     });
     values = aekit.tidy(() =>
-      aekit.generateFrom(model, distribution, options.count, options.seed).toFloat32Array(),
+      aekit
+        .generateFrom(model, distribution, options.count, options.seed, options.temperature)
+        .toFloat32Array(),
     );
     what = `${formatCount(options.count)} samples like ${description}; ${fitted(distribution)}`;
     aekit.disposeDistribution(distribution);
@@ -143,11 +152,16 @@ async function runGenerate(options: GenerateOptions): Promise<void> {
     prefix = 'grid';
   } else {
     values = aekit.noGrad(() =>
-      aekit.tidy(() =>
-        model.sample(options.count, new aekit.Generator(options.seed)).toFloat32Array(),
-      ),
+      aekit.tidy(() => {
+        const generator = new aekit.Generator(options.seed);
+        // [count, latentDim]
+        const z = aekit.randn([options.count, model.config.latentDim], { generator });
+        return model.decode(z.mul(options.temperature)).toFloat32Array();
+      }),
     );
-    what = `${formatCount(options.count)} samples from the prior N(0, I)`;
+    const t = options.temperature;
+    const spread = t === 1 ? 'I' : `${t}^2 I`;
+    what = `${formatCount(options.count)} samples from the prior N(0, ${spread})`;
   }
 
   const count = values.length / model.sampleSize;
@@ -213,14 +227,16 @@ async function classExamples(
     const names = present.map((l) => labelText(l, dataset.labelNames));
     throw new aekit.AekitError(
       'BAD_INPUT',
-      `${dataset.source}: --class: expected one of the data's labels (${names.slice(0, 12).join(', ')}` +
+      `${dataset.source}: --class: expected one of the data's labels ` +
+        `(${names.slice(0, 12).join(', ')}` +
         `${names.length > 12 ? ', ...' : ''}), got '${wanted}'`,
     );
   }
   const examples = aekit.samplesOfClass(dataset, label);
   return {
     examples,
-    description: `class ${wanted} (${formatCount(examples.shape[0])} examples of ${dataset.source})`,
+    description:
+      `class ${wanted} (${formatCount(examples.shape[0])} examples of ` + `${dataset.source})`,
   };
 }
 
@@ -247,7 +263,8 @@ async function interpolationEnds(
       if (Number(input) >= n) {
         throw new aekit.AekitError(
           'BAD_INPUT',
-          `${dataset.source}: --interpolate: expected a sample index from 0 to ${n - 1}, got ${input}`,
+          `${dataset.source}: --interpolate: expected a sample index from 0 to ${n - 1}, ` +
+            `got ${input}`,
         );
       }
     }

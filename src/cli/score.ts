@@ -38,7 +38,10 @@ const THRESHOLD_USAGE =
   'percentile:P (of the training scores, P in [0, 100]), contamination:F (F in (0, 1)), ' +
   'auto, auto:otsu or value:X';
 
-/** Parses `--threshold`: `percentile:99`, `contamination:0.05`, `auto`, `auto:otsu`, `value:3.5`. */
+/**
+ * Parses `--threshold`: `percentile:99`, `contamination:0.05`, `auto`, `auto:otsu` or
+ * `value:3.5`.
+ */
 export function thresholdSpec(text: string): ThresholdSpec {
   const [kind, argument, ...rest] = text.trim().split(':');
   const value = Number(argument);
@@ -369,7 +372,8 @@ function printSummary(result: ScoreResult, loaded: LoadedModel): void {
         ? 'reconstruction error (binary cross-entropy, nats)'
         : 'reconstruction error (squared error)';
   console.log(
-    `scored ${formatCount(result.samples)} samples of ${result.data} with ${describeModel(loaded)}` +
+    `scored ${formatCount(result.samples)} samples of ${result.data} with ` +
+      `${describeModel(loaded)}` +
       ` by ${unit}: median ${formatNumber(result.median)}`,
   );
   if (result.threshold) {
@@ -382,7 +386,8 @@ function printSummary(result: ScoreResult, loaded: LoadedModel): void {
   if (result.labels) {
     console.log(
       `ROC-AUC ${result.labels.rocAuc.toFixed(4)}, PR-AUC ${result.labels.prAuc.toFixed(4)} ` +
-        `(${formatCount(result.labels.anomalies)} anomalies, ${formatCount(result.labels.normal)} ` +
+        `(${formatCount(result.labels.anomalies)} anomalies, ` +
+        `${formatCount(result.labels.normal)} ` +
         'normal)',
     );
   }

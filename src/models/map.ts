@@ -15,7 +15,6 @@
 import {
   AekitError,
   Tensor,
-  cat,
   checkInteger,
   checkNumber,
   eye,
@@ -117,7 +116,8 @@ export class ParametricMap extends Autoencoder {
   lossTerms(x: Tensor, target: Tensor, _context: LossContext): LossTerms {
     const batch = x.shape[0];
     const code = this.encode(x);
-    const reconstruction = reconstructionTerm(this.decodeRaw(code), target, this.config.likelihood); // [batch]
+    const raw = this.decodeRaw(code);
+    const reconstruction = reconstructionTerm(raw, target, this.config.likelihood); // [batch]
     // Affinities between clean samples: the data's neighbourhoods, not the noise's.
     const p = noGrad(() => tidy(() => dataAffinities(target.flatten(1), this.config.perplexity)));
     const kl = mapDivergence(p, code, this.config.degreesOfFreedom); // []
@@ -184,7 +184,8 @@ export function dataAffinities(x: Tensor, perplexity: number): Tensor {
 export function mapDivergence(p: Tensor, codes: Tensor, dof: number): Tensor {
   const n = codes.shape[0];
   const squared = codes.square().sum(1, true); // [n, 1]
-  const distances = squared.add(squared.t()).sub(codes.matmul(codes.t()).mul(2)).clamp(0, null); // [n, n]
+  const products = codes.matmul(codes.t()).mul(2); // [n, n]
+  const distances = squared.add(squared.t()).sub(products).clamp(0, null); // [n, n]
   const logKernel = distances
     .div(dof)
     .add(1)
@@ -197,15 +198,34 @@ export function mapDivergence(p: Tensor, codes: Tensor, dof: number): Tensor {
   return p.mul(logKernel).sum().neg().add(logNormaliser).add(entropyTerm);
 }
 
+/** Options of {@link neighbourPairLoss}. */
+export interface PairLossOptions {
+  /**
+   * Each negative stands for this many points of the whole data set: with n data points and
+   * a batch of b, (n - 2) / (b - 2) makes the normaliser estimate the whole data's, so that a
+   * neighbour already near its partner is not let go (the t-SNE limit of the loss). 1 is
+   * plain InfoNCE over the batch. Default: 1.
+   */
+  negativeWeight?: number;
+  /** Weight of the attraction term; above 1 it exaggerates neighbourhoods. Default: 1. */
+  exaggeration?: number;
+}
+
 /**
  * The map's loss on pairs of neighbours: `codes` holds n anchors then their n neighbours in
  * the data ([2n, dim]); each of the 2n points should be nearer its partner than the other
  * 2n - 2 points of the batch, by the Student-t kernel w = (1 + d^2 / dof)^(-(dof + 1) / 2):
- * `-log w(i, partner) + log sum_{k != i} w(i, k)`, averaged. This is InfoNC-t-SNE
+ * `-e log w(i, partner) + log(w(i, partner) + r sum_{k != i, partner} w(i, k))`, averaged,
+ * with e the exaggeration and r the negative weight. With e = r = 1 this is InfoNC-t-SNE
  * (Damrich, Böhm, Hamprecht and Kobak, "From t-SNE to UMAP with contrastive learning",
- * ICLR 2023), which approaches t-SNE's objective as the batch grows. A scalar tensor.
+ * ICLR 2023), which approaches t-SNE's objective as the batch grows; r > 1 stands in for a
+ * larger batch. A scalar tensor.
  */
-export function neighbourPairLoss(codes: Tensor, dof: number): Tensor {
+export function neighbourPairLoss(
+  codes: Tensor,
+  dof: number,
+  options: PairLossOptions = {},
+): Tensor {
   const total = codes.shape[0];
   if (total < 4 || total % 2 !== 0) {
     throw new AekitError(
@@ -213,21 +233,22 @@ export function neighbourPairLoss(codes: Tensor, dof: number): Tensor {
       `neighbourPairLoss: codes: expected an even number of rows, at least 4, got ${total}`,
     );
   }
+  const negativeWeight = checkNumber(options.negativeWeight ?? 1, 'negativeWeight', 1e-12);
+  const exaggeration = checkNumber(options.exaggeration ?? 1, 'exaggeration', 0);
   const n = total / 2;
   const squared = codes.square().sum(1, true); // [2n, 1]
-  const distances = squared.add(squared.t()).sub(codes.matmul(codes.t()).mul(2)).clamp(0, null); // [2n, 2n]
+  const products = codes.matmul(codes.t()).mul(2); // [2n, 2n]
+  const distances = squared.add(squared.t()).sub(products).clamp(0, null); // [2n, 2n]
   const logKernel = distances
     .div(dof)
     .add(1)
     .log()
     .mul(-(dof + 1) / 2); // [2n, 2n]
-  const self = eye(total).gt(0.5);
-  const logNormaliser = logKernel.maskedFill(self, -Infinity).logsumexp(1); // [2n]
   // Row i's partner is i + n for an anchor and i - n for a neighbour.
-  const partner = cat(
-    [logKernel.narrow(0, 0, n).narrow(1, n, n), logKernel.narrow(0, n, n).narrow(1, 0, n)],
-    0,
-  ); // [2n, n]
-  const attraction = partner.mul(eye(n).repeat(2, 1)).sum(1); // [2n]
-  return logNormaliser.sub(attraction).mean();
+  const partners = eye(n).repeat(2, 2).sub(eye(total)); // [2n, 2n], 1 at each partner
+  const self = eye(total).gt(0.5);
+  const weighted = logKernel.add(partners.rsub(1).mul(Math.log(negativeWeight))); // [2n, 2n]
+  const logNormaliser = weighted.maskedFill(self, -Infinity).logsumexp(1); // [2n]
+  const attraction = logKernel.mul(partners).sum(1); // [2n]
+  return logNormaliser.sub(attraction.mul(exaggeration)).mean();
 }

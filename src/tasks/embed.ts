@@ -112,7 +112,23 @@ export interface FitMapOptions {
    * a fraction of the cost. Default: 0.25.
    */
   decoderShare?: number;
-  /** The learning rate falls along a half cosine to 0 over the epochs ('cosine'). Default: 'cosine'. */
+  /**
+   * How many points of the data each negative in a batch stands for (see
+   * `neighbourPairLoss`). Default: (n - 2) / (2 batchSize - 2), the whole data's normaliser.
+   */
+  negativeWeight?: number;
+  /**
+   * Early exaggeration, as in t-SNE (van der Maaten and Hinton 2008): the attraction of
+   * neighbours is multiplied by this over the first `exaggerationEpochs`, so that clusters
+   * form before they are spread out. Default: 1 (none).
+   */
+  exaggeration?: number;
+  /** Epochs with exaggeration. Default: a quarter of the epochs. */
+  exaggerationEpochs?: number;
+  /**
+   * The learning rate falls along a half cosine to 0 over the epochs ('cosine').
+   * Default: 'cosine'.
+   */
   schedule?: 'cosine' | 'constant';
   /** Called after each epoch. */
   onEpoch?: (record: FitMapEpoch) => void;
@@ -142,6 +158,9 @@ export interface FitMapSummary {
     neighbours: number;
     decoderShare: number;
     schedule: 'cosine' | 'constant';
+    negativeWeight: number;
+    exaggeration: number;
+    exaggerationEpochs: number;
   };
 }
 
@@ -189,6 +208,17 @@ export function fitMap(
     n - 1,
   );
   const graph = options.graph ?? neighbourGraph(dataset, neighbours);
+  const negativeWeight = checkNumber(
+    options.negativeWeight ?? Math.max(1, (n - 2) / (2 * Math.min(batchSize, n) - 2)),
+    'fitMap: options.negativeWeight',
+    1e-6,
+  );
+  const exaggeration = checkNumber(options.exaggeration ?? 1, 'fitMap: options.exaggeration', 0);
+  const exaggerationEpochs = checkInteger(
+    options.exaggerationEpochs ?? Math.floor(epochs / 4),
+    'fitMap: options.exaggerationEpochs',
+    0,
+  );
   if (graph.n !== n) {
     throw new AekitError(
       'BAD_INPUT',
@@ -225,7 +255,10 @@ export function fitMap(
         const [pairLoss, reconstruction] = tidy(() => {
           const x = inputs.indexSelect(0, tensor(picked, { dtype: 'int64' })); // [2 size, ...]
           const codes = model.encode(x); // [2 size, latentDim]
-          const pair = neighbourPairLoss(codes, dof);
+          const pair = neighbourPairLoss(codes, dof, {
+            negativeWeight,
+            exaggeration: epoch < exaggerationEpochs ? exaggeration : 1,
+          });
           const rebuilt = reconstructionTerm(
             model.decodeRaw(codes),
             x,
@@ -240,8 +273,8 @@ export function fitMap(
         if (!Number.isFinite(pairLoss) || !Number.isFinite(reconstruction)) {
           throw new AekitError(
             'NOT_FINITE',
-            `fitMap: the loss is not finite at epoch ${epoch + 1}, step ${steps + 1}; try a lower ` +
-              'learning rate',
+            `fitMap: the loss is not finite at epoch ${epoch + 1}, step ${steps + 1}; try a ` +
+              'lower learning rate',
           );
         }
         neighbourhoodTotal += pairLoss;
@@ -269,6 +302,16 @@ export function fitMap(
     epochsRun: epochs,
     seconds: (Date.now() - started) / 1000,
     seed,
-    options: { epochs, batchSize, learningRate, neighbours: graph.k, decoderShare, schedule },
+    options: {
+      epochs,
+      batchSize,
+      learningRate,
+      neighbours: graph.k,
+      decoderShare,
+      schedule,
+      negativeWeight,
+      exaggeration,
+      exaggerationEpochs,
+    },
   };
 }

@@ -11,6 +11,7 @@ import {
   Generator,
   Tensor,
   checkInteger,
+  checkNumber,
   noGrad,
   tensor,
   tidy,
@@ -197,9 +198,13 @@ export function fitCodeMixture(
   return { weights, means, variances, latentDim: d, count: n, logLikelihood };
 }
 
-/** `n` codes drawn from a mixture: [n, latentDim]. Repeatable by `seed`. */
-export function sampleMixture(mixture: CodeMixture, n: number, seed = 0): Tensor {
+/**
+ * `n` codes drawn from a mixture: [n, latentDim]. Repeatable by `seed`. A `temperature`
+ * below 1 draws closer to the component means (each standard deviation times it).
+ */
+export function sampleMixture(mixture: CodeMixture, n: number, seed = 0, temperature = 1): Tensor {
   checkInteger(n, 'sampleMixture: n', 1);
+  checkNumber(temperature, 'sampleMixture: temperature', 0);
   const d = mixture.latentDim;
   const random = new Xoshiro128(seed, 23);
   const out = new Float32Array(n * d);
@@ -212,7 +217,8 @@ export function sampleMixture(mixture: CodeMixture, n: number, seed = 0): Tensor
     if (c < 0) c = cumulative.length - 1;
     for (let j = 0; j < d; j++) {
       const z = standardNormal(random);
-      out[i * d + j] = mixture.means[c * d + j] + Math.sqrt(mixture.variances[c * d + j]) * z;
+      const deviation = temperature * Math.sqrt(mixture.variances[c * d + j]);
+      out[i * d + j] = mixture.means[c * d + j] + deviation * z;
     }
   }
   return tensor(out, { shape: [n, d] });
@@ -244,23 +250,33 @@ export function fitExamples(
   return { kind: 'mixture', mixture: fitCodeMixture(codes, d, { components, seed: options.seed }) };
 }
 
-/** Samples `n` codes from a fitted distribution and decodes them: [n, ...inputShape]. */
+/**
+ * Samples `n` codes from a fitted distribution and decodes them: [n, ...inputShape]. A
+ * `temperature` below 1 scales the spread of the codes around the mean (the truncation
+ * trade: samples more typical of the examples, less varied). Default 1.
+ */
 export function generateFrom(
   model: VariationalAutoencoder,
   distribution: CodeDistribution,
   n: number,
   seed = 0,
+  temperature = 1,
 ): Tensor {
   checkInteger(n, 'generateFrom: n', 1);
+  checkNumber(temperature, 'generateFrom: temperature', 0);
   const wasTraining = model.training;
   model.eval();
   try {
     return noGrad(() =>
       tidy(() => {
-        const codes =
-          distribution.kind === 'gaussian'
-            ? sampleCodes(distribution.gaussian, n, new Generator(seed))
-            : sampleMixture(distribution.mixture, n, seed);
+        let codes: Tensor;
+        if (distribution.kind === 'gaussian') {
+          const { mean } = distribution.gaussian;
+          codes = sampleCodes(distribution.gaussian, n, new Generator(seed)); // [n, latentDim]
+          if (temperature !== 1) codes = codes.sub(mean).mul(temperature).add(mean);
+        } else {
+          codes = sampleMixture(distribution.mixture, n, seed, temperature);
+        }
         return model.decode(codes);
       }),
     );

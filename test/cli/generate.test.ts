@@ -46,6 +46,9 @@ test('prior samples as a grid, a folder of PNGs and an array; a class; a grid wa
   // 3 x 3 tiles of 28 x 28 scaled by 2, with 2 pixels of padding.
   assert.deepEqual(await pngSize('prior.png'), [3 * 56 + 4 * 2, 3 * 56 + 4 * 2]);
 
+  const cool = ['generate', '--model', 'vae.aekit', '-n', '4', '--temperature', '0.5'];
+  const colder = await succeed([...cool, '-o', 'cool.npy'], dir);
+  assert.match(colder.stdout, /4 samples from the prior N\(0, 0\.5\^2 I\)/);
   const files = await succeed(['generate', '--model', 'vae.aekit', '-n', '3', '-o', 'out'], dir);
   assert.match(files.stdout, /wrote 3 PNG files in out/);
   assert.deepEqual(readdirSync(path.join(dir, 'out')).sort(), [
@@ -217,6 +220,11 @@ test('bad input is one line naming the file and field, with exit code 2', async 
     generate('-o', 'examples/sample-0.png/x.png'),
     dir,
     /--output: expected a path in an existing folder/,
+  );
+  await badInput(
+    generate('-o', 'x.png', '--temperature', '-1'),
+    dir,
+    /option '--temperature <t>' argument '-1' is invalid/,
   );
   await badInput(
     generate('-o', 'prior.png', '-n', '0'),

@@ -48,6 +48,14 @@ test('EM recovers the weights, means and variances of two separated clusters', (
   assert.ok(Math.abs(left - 0.75) < 0.03, `${left}`);
   assert.deepEqual(sampleMixture(mixture, 10, 9).toFloat32Array(), drawn.subarray(0, 20));
 
+  // Temperature 0: every draw is a component mean.
+  const means = sampleMixture(mixture, 50, 9, 0).toFloat32Array();
+  for (let i = 0; i < 50; i++) {
+    const x = means[2 * i];
+    const near = (c: number) => Math.abs(x - mixture.means[2 * c]) < 1e-5;
+    assert.ok(near(0) || near(1), `${x}`);
+  }
+
   assert.throws(
     () => fitCodeMixture(codes.subarray(0, 6), 2, { components: 2 }),
     /expected at least 4 codes \(two per component\) of 2 values, got 6 values/,
@@ -81,6 +89,11 @@ test('a VAE generates near the codes of the class it was given', async () => {
     assert.deepEqual(images.shape, [50, 1, 28, 28]);
     const again = generateFrom(vae, distribution, 50, 3);
     assert.deepEqual(again.toFloat32Array(), images.toFloat32Array());
+    if (components === 1) {
+      // Temperature 0: every sample is the decoded mean code.
+      const typical = generateFrom(vae, distribution, 3, 3, 0).toFloat32Array();
+      for (let p = 0; p < 784; p++) assert.ok(Math.abs(typical[p] - typical[784 + p]) < 1e-6);
+    }
 
     // A nearest-class-mean classifier in pixel space (it calls about 80% of real zeros
     // zeros) calls most of them zeros, and far more than of the prior's samples.
