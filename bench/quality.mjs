@@ -5,16 +5,17 @@
 //   node bench/quality.mjs            # the full run (about half an hour on 2 cores)
 //   node bench/quality.mjs --quick    # a few epochs of everything, to test the script
 //
-// Options: --tasks mnist-dense,mnist-deep,mnist-conv,fashion-vae (default all), --threads N
-// (the quality runs, default 1), --parallel (train the two sides of each quality task at
-// the same time, one thread each: half the wall time, and both see the same machine),
-// --iwae-count N (test images for the importance-weighted bound, default 2000),
-// --speed-threads 1,2, --speed-rounds N (default 2), --no-speed. Each training run is a fresh process (bench/quality/aekit_quality.mjs,
-// bench/quality/torch_quality.py) with the same thread settings; the two contenders run
-// back to back, and which goes first alternates. Writes every raw result and the tables to
-// bench/results/quality-<time>.{json,md}.
+// Options: --tasks mnist-dense,mnist-deep,mnist-conv,fashion-vae (default all; none: only
+// the speed part), --threads N (the quality runs, default 1), --parallel (train the two sides
+// of each quality task at the same time, one thread each: half the wall time, and both see
+// the same machine), --iwae-count N (test images for the importance-weighted bound, default
+// 2000), --vae-epochs N (default 10), --speed-threads 1,2, --speed-rounds N (default 2),
+// --no-speed. Each training run is a fresh process (bench/quality/aekit_quality.mjs,
+// bench/quality/torch_quality.py) with the same thread settings; without --parallel the two
+// contenders run back to back, and which goes first alternates. Writes every raw result and
+// the tables to bench/results/quality-<time>.{json,md}.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +33,9 @@ const args = parseArgs(argv.filter((a) => !flags.has(a)));
 const quick = flags.has('--quick');
 const settings = {
   quick,
-  tasks: (args.tasks ?? 'mnist-dense,mnist-deep,mnist-conv,fashion-vae').split(','),
+  tasks: (args.tasks ?? 'mnist-dense,mnist-deep,mnist-conv,fashion-vae')
+    .split(',')
+    .filter((t) => t && t !== 'none'),
   threads: Number(args.threads ?? 1),
   parallel: flags.has('--parallel'),
   iwaeCount: Number(args['iwae-count'] ?? (quick ? 500 : 2000)),
@@ -94,7 +97,7 @@ const TASKS = {
     data: 'fashion',
     limits: quick ? { train: 6400, test: 1000 } : {},
     config: { family: 'vae', body: 'conv', inputShape: IMAGE, latentDim: 16, channels: [32, 64] },
-    epochs: quick ? 1 : 10,
+    epochs: Number(args['vae-epochs'] ?? (quick ? 1 : 10)),
     batchSize: 128,
     evaluate: 'vae',
     iwae: { k: quick ? 10 : 100, count: settings.iwaeCount, batch: 500, seed: 1 },
@@ -144,7 +147,10 @@ function runWorker(contender, spec) {
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
+    child.stderr.on('data', (d) => {
+      err += d;
+      appendFileSync(join(workDir, `${spec.task}-${contender}.log`), d);
+    });
     child.on('close', (code) => {
       const extra = {
         loadBefore,
@@ -219,7 +225,8 @@ record.mnist = {
   trainEntropyPerPixel: pixelEntropy(mnist.train.data),
 };
 log(
-  `MNIST split ${record.mnist.train}/${record.mnist.test}, test entropy ${record.mnist.testEntropyPerPixel.toFixed(4)} per pixel`,
+  `MNIST split ${record.mnist.train}/${record.mnist.test}, test entropy ` +
+    `${record.mnist.testEntropyPerPixel.toFixed(4)} per pixel`,
 );
 
 const mnistPackage = dirname(
@@ -299,13 +306,15 @@ log(`\n${markdown}`);
 function tables(r) {
   const lines = [];
   lines.push(
-    `Command: \`${r.command}\` at commit ${r.commit}, started ${r.started}, finished ${r.finished}.`,
+    `Command: \`${r.command}\` at commit ${r.commit}, started ${r.started}, ` +
+      `finished ${r.finished}.`,
   );
   lines.push(`Machine: ${r.machine.cpu}, ${r.machine.cores} cores; ${versionLine(r)}.`);
   lines.push(`Load: at start \`${r.uptimeStart}\`; at end \`${r.uptimeEnd}\`.`);
   lines.push(
     `Quality runs: ${r.settings.threads} thread(s) each side, OPENBLAS_NUM_THREADS=1, ` +
-      `OMP_WAIT_POLICY=passive; the two sides ${r.settings.parallel ? 'ran at the same time' : 'ran back to back'}.`,
+      `OMP_WAIT_POLICY=passive; the two sides ` +
+      `${r.settings.parallel ? 'ran at the same time' : 'ran back to back'}.`,
   );
   lines.push('');
 
@@ -326,8 +335,9 @@ function tables(r) {
       const p = t.results.pytorch;
       const task = TASKS[name];
       lines.push(
-        `| ${task.title} | ${t.spec.epochs}, ${t.spec.batchSize} | ${fixed(a.evaluation?.bcePerPixel, 4)} | ` +
-          `${fixed(p.evaluation?.bcePerPixel, 4)} | ${task.facts.value} (${task.facts.epochs} ep.) | ` +
+        `| ${task.title} | ${t.spec.epochs}, ${t.spec.batchSize} | ` +
+          `${fixed(a.evaluation?.bcePerPixel, 4)} | ${fixed(p.evaluation?.bcePerPixel, 4)} | ` +
+          `${task.facts.value} (${task.facts.epochs} ep.) | ` +
           `${task.blog} | ${fixed(a.firstLoss, 3)} / ${fixed(p.firstLoss, 3)} | ${rates(a, p)} |`,
       );
     }
@@ -356,13 +366,15 @@ function tables(r) {
     ]) {
       lines.push(
         `| ${label} | ${fixed(e(x).negativeElbo, 2)} | ${fixed(e(x).negativeIwae, 2)} | ` +
-          `${fixed(e(x).negativeElboOneSample, 2)} | ${fixed(e(x).kl, 2)} | ${fixed(x.firstLoss, 3)} | ` +
+          `${fixed(e(x).negativeElboOneSample, 2)} | ${fixed(e(x).kl, 2)} | ` +
+          `${fixed(x.firstLoss, 3)} | ` +
           `${fixed(medianRate(x), 0)} | ${fixed(cpuPerSample(x), 3)} |`,
       );
     }
     const f = TASKS['fashion-vae'].facts;
     lines.push(
-      `| PyTorch (FACTS.md) | ${f.negativeElbo} | ${f.negativeIwae} (k=100) | | | | ${f.samplesPerSecond} (2 threads) | |`,
+      `| PyTorch (FACTS.md) | ${f.negativeElbo} | ${f.negativeIwae} (k=100) | | | | ` +
+        `${f.samplesPerSecond} (2 threads) | |`,
     );
     const gap = (e(a).negativeElbo - e(p).negativeElbo) / e(p).negativeElbo;
     lines.push('');
@@ -380,7 +392,8 @@ function tables(r) {
     );
     lines.push('');
     lines.push(
-      '| threads | round | aekit samples/s | PyTorch samples/s | ratio | CPU-time ratio | load before |',
+      '| threads | round | aekit samples/s | PyTorch samples/s | ratio | CPU-time ratio | ' +
+        'load before |',
     );
     lines.push('|---|---|---|---|---|---|---|');
     const ratios = {};
@@ -393,8 +406,9 @@ function tables(r) {
       const cpuRatio = ra && rp ? ra.cpuSeconds / rp.cpuSeconds : NaN;
       (ratios[s.threads] ??= []).push(ratio);
       lines.push(
-        `| ${s.threads} | ${s.round + 1} | ${fixed(ra?.samplesPerSecond, 0)} | ${fixed(rp?.samplesPerSecond, 0)} | ` +
-          `${fixed(ratio, 2)} | ${fixed(cpuRatio, 2)} | ${fixed(a.loadBefore, 2)} / ${fixed(p.loadBefore, 2)} |`,
+        `| ${s.threads} | ${s.round + 1} | ${fixed(ra?.samplesPerSecond, 0)} | ` +
+          `${fixed(rp?.samplesPerSecond, 0)} | ${fixed(ratio, 2)} | ${fixed(cpuRatio, 2)} | ` +
+          `${fixed(a.loadBefore, 2)} / ${fixed(p.loadBefore, 2)} |`,
       );
     }
     lines.push('');
@@ -410,7 +424,7 @@ function rates(a, p) {
   return `${fixed(ra, 0)} / ${fixed(rp, 0)} (${fixed(ra / rp, 2)})`;
 }
 
-/** Median training samples/s over the epochs, leaving out the first (warm-up) when there are more. */
+/** Median training samples/s over the epochs, without the first (warm-up) if there are more. */
 function medianRate(result) {
   const epochs = result.epochs ?? [];
   const used = epochs.length > 1 ? epochs.slice(1) : epochs;

@@ -52,6 +52,9 @@ function onEvent(event) {
     });
   }
   if (event.type === 'epoch') {
+    process.stderr.write(
+      `aekit ${spec.task} epoch ${event.record.epoch + 1}: loss ${event.record.train.loss}\n`,
+    );
     epochs.at(-1).terms = event.record.train.terms;
     epochs.at(-1).epochSeconds = (performance.now() - wallMark) / 1000;
     cpuMark = process.cpuUsage();

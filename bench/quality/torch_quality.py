@@ -55,8 +55,11 @@ def read_idx_images(path, limit):
 
 
 def fashion_split(directory, limits):
-    train = read_idx_images(os.path.join(directory, "train-images-idx3-ubyte.gz"), limits.get("train"))
-    test = read_idx_images(os.path.join(directory, "t10k-images-idx3-ubyte.gz"), limits.get("test"))
+    def images(prefix):
+        return os.path.join(directory, f"{prefix}-images-idx3-ubyte.gz")
+
+    train = read_idx_images(images("train"), limits.get("train"))
+    test = read_idx_images(images("t10k"), limits.get("test"))
     return train, test
 
 
@@ -115,7 +118,8 @@ def conv_decoder_body(channels, upsample):
     for i, cin in enumerate(reversed_channels):
         out = reversed_channels[i + 1] if i + 1 < len(reversed_channels) else reversed_channels[-1]
         if upsample == "transpose":
-            layers += [nn.ConvTranspose2d(cin, out, 3, stride=2, padding=1, output_padding=1), nn.ReLU()]
+            up = nn.ConvTranspose2d(cin, out, 3, stride=2, padding=1, output_padding=1)
+            layers += [up, nn.ReLU()]
         else:
             layers += [nn.Conv2d(cin, out, 3, padding=1), nn.ReLU(), nn.Upsample(scale_factor=2)]
     layers.append(nn.Conv2d(channels[0], 1, 3, padding=1))
@@ -131,14 +135,16 @@ class ConvAutoencoder(nn.Module):
         assert config.get("denseBottleneck") is False
         padded, (self.before, self.after) = conv_geometry(28, len(channels))
         self.feature = (channels[-1], padded // 2 ** len(channels), padded // 2 ** len(channels))
-        self.encoder = nn.Sequential(*conv_encoder_body(channels, config["downsample"]), nn.Flatten())
+        encoder = conv_encoder_body(channels, config["downsample"])
+        self.encoder = nn.Sequential(*encoder, nn.Flatten())
         self.decoder = nn.Sequential(
             nn.Unflatten(1, self.feature), *conv_decoder_body(channels, config["upsample"])
         )
 
     def loss_terms(self, x, target):
         pads = (self.before, self.after, self.before, self.after)
-        code = self.encoder(F.pad(x, pads) if self.before or self.after else x)  # [batch, latentDim]
+        padded = F.pad(x, pads) if self.before or self.after else x
+        code = self.encoder(padded)  # [batch, latentDim]
         raw = self.decoder(code).narrow(2, self.before, 28).narrow(3, self.before, 28)
         reconstruction = bernoulli_nll(raw, target)
         return reconstruction.mean(), {"reconstruction": reconstruction}
@@ -156,7 +162,8 @@ class ConvVae(nn.Module):
         feature = channels[-1] * side * side
         # Created in aekit's order: encoder body, decoder, then the two heads.
         encoder = nn.Sequential(*conv_encoder_body(channels, "stride"), nn.Flatten())
-        decoder_input = [nn.Linear(latent, feature), nn.ReLU(), nn.Unflatten(1, (channels[-1], side, side))]
+        unflatten = nn.Unflatten(1, (channels[-1], side, side))
+        decoder_input = [nn.Linear(latent, feature), nn.ReLU(), unflatten]
         decoder = nn.Sequential(*decoder_input, *conv_decoder_body(channels, "transpose"))
         self.encoder = encoder
         self.to_mu = nn.Linear(feature, latent)
@@ -251,6 +258,8 @@ def train(model, inputs, spec, orders):
                 totals[name] = totals.get(name, 0.0) + term.mean().item() * size
             loss_total += value * size
         seconds = time.perf_counter() - wall
+        line = f"pytorch {spec['task']} epoch {epoch + 1}: loss {loss_total / n}"
+        print(line, file=sys.stderr, flush=True)
         epochs.append(
             {
                 "epoch": epoch,
@@ -298,6 +307,11 @@ def importance_bounds(model, inputs, k, count, batch, seed):
     return {"iwaeCount": n, "k": k, "negativeElbo": -weights.mean().item(), "negativeIwae": -bound}
 
 
+def checksum(values):
+    """Sum of all values in float64, as bench/quality/data.mjs computes it."""
+    return float(values.astype(np.float64).sum())
+
+
 # ---- main ---------------------------------------------------------------------------------
 
 
@@ -308,7 +322,7 @@ def main():
         train_np, test_np = mnist_split(spec["mnistPackage"])
     else:
         train_np, test_np = fashion_split(spec["fashionDirectory"], spec.get("limits", {}))
-    checksums = {"train": float(train_np.astype(np.float64).sum()), "test": float(test_np.astype(np.float64).sum())}
+    checksums = {"train": checksum(train_np), "test": checksum(test_np)}
     train_x = torch.from_numpy(train_np).reshape(-1, 1, 28, 28)
     test_x = torch.from_numpy(test_np).reshape(-1, 1, 28, 28)
     orders = np.fromfile(spec["orderFile"], dtype=np.int32).reshape(spec["epochs"], -1)
@@ -327,9 +341,11 @@ def main():
         evaluation["bcePerPixel"] = terms["reconstruction"] / PIXELS
     elif spec["evaluate"] == "vae":
         loss, terms = evaluate_loss(model, test_x, spec["evalBatch"], spec["seed"])
-        evaluation.update(negativeElboOneSample=loss, reconstruction=terms["reconstruction"], kl=terms["kl"])
+        evaluation.update(negativeElboOneSample=loss, reconstruction=terms["reconstruction"])
+        evaluation["kl"] = terms["kl"]
         iwae = spec["iwae"]
-        evaluation.update(importance_bounds(model, test_x, iwae["k"], iwae["count"], iwae["batch"], iwae["seed"]))
+        k, count, batch, seed = iwae["k"], iwae["count"], iwae["batch"], iwae["seed"]
+        evaluation.update(importance_bounds(model, test_x, k, count, batch, seed))
     eval_seconds = time.perf_counter() - eval_started
 
     print(
@@ -347,7 +363,11 @@ def main():
                 "trainWallSeconds": train_wall,
                 "evaluation": evaluation,
                 "evalSeconds": eval_seconds,
-                "versions": {"torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version()},
+                "versions": {
+                    "torch": torch.__version__,
+                    "numpy": np.__version__,
+                    "python": platform.python_version(),
+                },
             }
         )
     )
