@@ -34,20 +34,19 @@ manualSeed(spec.seed);
 const model = buildModel(spec.config);
 const epochs = [];
 let firstLoss = null;
-let cpuMark = process.cpuUsage();
+let usageMark = process.resourceUsage();
 let wallMark = performance.now();
 
 function onEvent(event) {
   if (event.type === 'batch' && event.epoch === 0 && event.batch === 1) firstLoss = event.loss;
   if (event.type === 'batch' && event.batch === event.batches) {
     // The trainer's own rate over the epoch's steps, before any per-epoch extras.
-    const cpu = process.cpuUsage(cpuMark);
     epochs.push({
       epoch: event.epoch,
       loss: event.loss,
       samplesPerSecond: event.samplesPerSecond,
       trainSeconds: trainSet.shape[0] / event.samplesPerSecond,
-      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      ...usageSince(usageMark),
       load: loadAverage(),
     });
   }
@@ -57,7 +56,7 @@ function onEvent(event) {
     );
     epochs.at(-1).terms = event.record.train.terms;
     epochs.at(-1).epochSeconds = (performance.now() - wallMark) / 1000;
-    cpuMark = process.cpuUsage();
+    usageMark = process.resourceUsage();
     wallMark = performance.now();
   }
 }
@@ -135,6 +134,21 @@ console.log(
     },
   }),
 );
+
+/** CPU time, kernel time, minor page faults and context switches since `mark`. */
+function usageSince(mark) {
+  const now = process.resourceUsage();
+  const cpu = (u) => u.userCPUTime + u.systemCPUTime;
+  return {
+    cpuSeconds: (cpu(now) - cpu(mark)) / 1e6,
+    systemSeconds: (now.systemCPUTime - mark.systemCPUTime) / 1e6,
+    minorFaults: now.minorPageFault - mark.minorPageFault,
+    contextSwitches: {
+      voluntary: now.voluntaryContextSwitches - mark.voluntaryContextSwitches,
+      involuntary: now.involuntaryContextSwitches - mark.involuntaryContextSwitches,
+    },
+  };
+}
 
 function loadAverage() {
   return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);

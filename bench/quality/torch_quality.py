@@ -222,9 +222,18 @@ def seed_epoch(seed, epoch, salt):
     return (seed * 1_000_003 + epoch * 7919 + salt) % 2**31
 
 
-def cpu_seconds():
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+def usage_since(mark):
+    """CPU time, kernel time, minor page faults and context switches since `mark`."""
+    now = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "cpuSeconds": now.ru_utime + now.ru_stime - mark.ru_utime - mark.ru_stime,
+        "systemSeconds": now.ru_stime - mark.ru_stime,
+        "minorFaults": now.ru_minflt - mark.ru_minflt,
+        "contextSwitches": {
+            "voluntary": now.ru_nvcsw - mark.ru_nvcsw,
+            "involuntary": now.ru_nivcsw - mark.ru_nivcsw,
+        },
+    }
 
 
 def load_average():
@@ -240,7 +249,7 @@ def train(model, inputs, spec, orders):
         model.train()
         torch.manual_seed(seed_epoch(spec["seed"], epoch, 1))
         order = torch.from_numpy(orders[epoch].astype(np.int64))
-        wall, cpu = time.perf_counter(), cpu_seconds()
+        wall, mark = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
         loss_total, totals = 0.0, {}
         for start in range(0, n, batch_size):
             index = order[start : start + batch_size]
@@ -267,7 +276,7 @@ def train(model, inputs, spec, orders):
                 "terms": {name: total / n for name, total in totals.items()},
                 "samplesPerSecond": n / seconds,
                 "trainSeconds": seconds,
-                "cpuSeconds": cpu_seconds() - cpu,
+                **usage_since(mark),
                 "load": load_average(),
             }
         )
