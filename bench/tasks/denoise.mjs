@@ -127,5 +127,7 @@ for (const { tag, corruption } of CONDITIONS) {
   );
   results.push(row);
   model.dispose();
-  saveResult('denoise', { machine: machine(), options: o, config: CONFIG, results });
+  // A run of some conditions only writes a file of its own, so runs can be combined.
+  const name = o.conditions === 'all' ? 'denoise' : `denoise-${o.conditions.replace(/,/g, '+')}`;
+  saveResult(name, { machine: machine(), options: o, config: CONFIG, results });
 }

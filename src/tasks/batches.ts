@@ -28,21 +28,24 @@ export function checkModelInput(model: Autoencoder, dataset: Dataset, what: stri
         `input), got [${got.join(', ')}]`,
     );
   }
-  checkFinite(dataset.data, source, 'data', sampleSize(dataset));
-  if (model.config.likelihood === 'bernoulli') {
-    let low = Infinity;
-    let high = -Infinity;
-    for (const value of dataset.data) {
-      if (value < low) low = value;
-      if (value > high) high = value;
-    }
-    if (low < 0 || high > 1) {
-      throw new AekitError(
-        'BAD_INPUT',
-        `${source}: data: expected values in [0, 1] for a model with a Bernoulli likelihood, ` +
-          `got values from ${low} to ${high}`,
-      );
-    }
+  // One pass for finiteness and the range; the reader's check names the first bad value.
+  const values = dataset.data;
+  let low = Infinity;
+  let high = -Infinity;
+  let finite = true;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (value - value !== 0) finite = false; // NaN or an infinity
+    if (value < low) low = value;
+    if (value > high) high = value;
+  }
+  if (!finite) checkFinite(values, source, 'data', sampleSize(dataset));
+  if (model.config.likelihood === 'bernoulli' && (low < 0 || high > 1)) {
+    throw new AekitError(
+      'BAD_INPUT',
+      `${source}: data: expected values in [0, 1] for a model with a Bernoulli likelihood, ` +
+        `got values from ${low} to ${high}`,
+    );
   }
 }
 
