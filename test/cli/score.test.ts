@@ -144,6 +144,37 @@ test('a VAE scores by -ELBO; contamination, auto and --normal-class; JSON output
   ]);
 });
 
+test('rows of a table and windows of a series get a score each', async () => {
+  const rows = ['a,b,kind'];
+  for (let i = 0; i < 60; i++) rows.push(`${i % 5},${(i * 3) % 7},${i % 2 ? 'odd' : 'even'}`);
+  rows.push('40,-30,odd'); // far from the rest
+  writeFileSync(path.join(dir, 'table.csv'), rows.join('\n') + '\n');
+  const series = ['t,x'];
+  for (let i = 0; i < 80; i++) series.push(`${i},${Math.sin(i / 3).toFixed(4)}`);
+  writeFileSync(path.join(dir, 'series.csv'), series.join('\n') + '\n');
+
+  const table = ['--data', 'table.csv', '--label-column', 'kind', '--hidden', '8', '--latent', '2'];
+  await succeed(['train', ...table, '--epochs', '20', '-o', 'table.aekit'], dir);
+  const scored = await succeed(
+    ['score', 'table.csv', '--model', 'table.aekit', '-o', 't.csv'],
+    dir,
+  );
+  assert.match(scored.stdout, /by reconstruction error \(squared error\)/);
+  const tableRows = csvRows('t.csv');
+  assert.deepEqual(tableRows[0], ['index', 'label', 'reconstruction_error']);
+  assert.equal(tableRows.length, 62);
+  const errors = tableRows.slice(1).map((row) => Number(row[2]));
+  assert.equal(errors.indexOf(Math.max(...errors)), 60, 'the far row scores highest');
+
+  const windows = ['--data', 'series.csv', '--columns', 'x', '--window', '10', '--stride', '5'];
+  await succeed(['train', ...windows, '--model', 'conv1d', '--epochs', '2', '-o', 's.aekit'], dir);
+  const args = ['score', '--model', 's.aekit', '--data', 'series.csv'];
+  await succeed([...args, '-o', 'w.csv'], dir);
+  const windowRows = csvRows('w.csv');
+  assert.deepEqual(windowRows[0], ['index', 'start', 'reconstruction_error']);
+  assert.deepEqual(windowRows[3].slice(0, 2), ['2', '10']);
+});
+
 test('bad input is one line naming the file and field, with exit code 2', async () => {
   const score = (...args: string[]) => ['score', '--model', 'dense.aekit', ...args];
   await badInput(
