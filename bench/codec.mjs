@@ -569,6 +569,15 @@ async function plots(report) {
         });
       }
     }
+    if (set !== 'fashion' && report.sets.fashion) {
+      // The same codecs on the data they were trained on, for how much worse this is.
+      const own = report.sets.fashion.curves.aekit.filter((p) => p.whole <= 320);
+      rd.push({
+        name: 'aekit on Fashion-MNIST (file)',
+        x: own.map((p) => p.whole),
+        y: own.map((p) => p.psnr),
+      });
+    }
     await write(`codec-${set}-rd.png`, rd, {
       title: `${set}: PSNR against mean bytes per image at fixed settings`,
       xLabel: 'bytes per image',
