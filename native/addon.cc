@@ -221,6 +221,23 @@ Napi::Value SetGrad(const Napi::CallbackInfo& info) {
   });
 }
 
+// setData(tensor, source): the tensor takes the source's values, dtype and device in place,
+// keeping its identity and autograd flags (PyTorch's `param.data = source`).
+Napi::Value SetData(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const at::Tensor& source = unwrapTensor(info[1], "source");
+    arg0(info);  // refuses a disposed tensor
+    TensorBox* box = unwrapTensorBox(info[0], "tensor");
+    box->tensor.set_data(source);
+    if (box->reportedBytes != 0) {
+      int64_t bytes = static_cast<int64_t>(box->tensor.storage().nbytes());
+      Napi::MemoryManagement::AdjustExternalMemory(info.Env(), bytes - box->reportedBytes);
+      box->reportedBytes = bytes;
+    }
+    return info.Env().Undefined();
+  });
+}
+
 // backward(tensor, gradOrNull, retainGraph)
 Napi::Value Backward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -376,6 +393,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   add("isLeaf", IsLeaf);
   add("grad", Grad);
   add("setGrad", SetGrad);
+  add("setData", SetData);
   add("backward", Backward);
   add("dispose", Dispose);
   add("isDisposed", IsDisposed);

@@ -2,10 +2,13 @@
  * Loads the native addon (libtorch through Node-API) and sets the thread policy first.
  *
  * Thread policy: libtorch's intra-op pool (OpenMP) owns the cores. OpenBLAS, which libtorch
- * calls for matrix products, gets one thread, and OpenMP's idle workers sleep instead of
- * spinning (OMP_WAIT_POLICY=passive); two pools spinning on the same cores cost about 5x
- * on a 2-core machine. Both settings are read by the libraries when they load, so they are
- * set here before the addon is opened. A value the user already set is left alone.
+ * calls for matrix products, gets one thread, so it keeps no pool of its own: two pools
+ * spinning on the same cores cost about 5x on a 2-core machine. OpenMP keeps its own wait
+ * policy (spin briefly, then sleep): making its workers sleep at once (OMP_WAIT_POLICY=
+ * passive) costs a thousand context switches per training step and halves the speed of
+ * a conv VAE on two cores (BENCHMARKS.md). OPENBLAS_NUM_THREADS is read when the library
+ * loads, so it is set here before the addon is opened. A value the user already set is
+ * left alone.
  *
  * Memory policy: on glibc the addon tells malloc to keep freed blocks for reuse instead of
  * returning them to the system each step, which otherwise costs tens of thousands of page
@@ -51,6 +54,7 @@ export interface NativeAddon {
   isLeaf(tensor: TensorHandle): boolean;
   grad(tensor: TensorHandle): TensorHandle | null;
   setGrad(tensor: TensorHandle, grad: TensorHandle | null): void;
+  setData(tensor: TensorHandle, source: TensorHandle): void;
   backward(tensor: TensorHandle, gradient: TensorHandle | null, retainGraph: boolean): void;
   dispose(tensor: TensorHandle): void;
   isDisposed(tensor: TensorHandle): boolean;
@@ -92,7 +96,6 @@ function addonCandidates(): string[] {
 
 function applyThreadPolicy(): void {
   process.env.OPENBLAS_NUM_THREADS ??= '1';
-  process.env.OMP_WAIT_POLICY ??= 'passive';
 }
 
 let addon: NativeAddon | undefined;

@@ -104,6 +104,17 @@ export class Tensor implements Disposable {
     nativeCall(() => native().setGrad(this.handle, value === null ? null : value.handle));
   }
 
+  /**
+   * Gives this tensor the values, dtype and device of `source` in place, keeping its
+   * identity, `requiresGrad` and the handles that hold it, as PyTorch's `tensor.data =
+   * source`. `source` stays valid and separate. Library code: `Module.to` uses it.
+   */
+  setData_(source: Tensor): this {
+    checkType(source instanceof Tensor, 'setData_: source', 'a Tensor', source);
+    nativeCall(() => native().setData(this.handle, source.handle));
+    return this;
+  }
+
   get isDisposed(): boolean {
     return this.disposedFlag;
   }

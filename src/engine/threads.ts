@@ -20,6 +20,7 @@ export function engineInfo(): {
   openmp: boolean;
   threads: number;
   blasThreads: number | null;
+  /** OMP_WAIT_POLICY as set by the user; undefined: OpenMP's own (spin, then sleep). */
   ompWaitPolicy: string | undefined;
   allocatorTuned: boolean;
 } {

@@ -12,6 +12,7 @@ import {
   Tensor,
   checkType,
   describe,
+  isDType,
   isFloating,
   keep,
   noGrad,
@@ -242,6 +243,46 @@ export abstract class Module {
   /** Sets evaluation mode: dropout off, batch norm on its running statistics. */
   eval(): this {
     return this.train(false);
+  }
+
+  // ---- dtype and device ------------------------------------------------------------
+
+  /**
+   * Converts every floating-point parameter and buffer to a floating `dtype`, or moves every
+   * parameter, buffer and gradient to a `device`, in place, as PyTorch's `module.to()`. The
+   * tensors keep their identity, so references held by layers stay valid; make the
+   * optimizer after moving, as in PyTorch. Every tensor is converted before any is
+   * changed, so a failure (a device this libtorch lacks) leaves the module as it was.
+   *
+   * @example
+   * const model = new Linear(784, 32).to('float64');
+   */
+  to(target: DType | Device): this {
+    const isDtype = isDType(target);
+    if (isDtype && !isFloating(target as DType)) {
+      throw new TypeError(`Module.to: expected a floating-point dtype or a device, got ${target}`);
+    }
+    const tensors = new Set<Tensor>([...this.parameters(), ...this.buffers()]);
+    const changes: [Tensor, Tensor][] = [];
+    const grads: [Tensor, Tensor][] = [];
+    try {
+      noGrad(() => {
+        for (const tensor of tensors) {
+          if (isDtype && !isFloating(tensor.dtype)) continue;
+          changes.push([tensor, tensor.to(target)]);
+          const grad = isDtype ? null : tensor.grad;
+          if (grad !== null) {
+            grads.push([tensor, grad.to(target)]);
+            grad.dispose();
+          }
+        }
+      });
+      for (const [tensor, converted] of changes) tensor.setData_(converted);
+      for (const [tensor, grad] of grads) tensor.grad = grad;
+    } finally {
+      for (const [, converted] of [...changes, ...grads]) converted.dispose();
+    }
+    return this;
   }
 
   /** Drops the gradient of every parameter (sets it to null, as PyTorch does by default). */

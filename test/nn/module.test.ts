@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import {
   AekitError,
   Tensor,
+  engineInfo,
   liveTensors,
   ones,
   randn,
@@ -379,4 +380,63 @@ test('Sequential says which module did not return a tensor', () => {
           'Sequential: module 1 (Pair) returned array of length 2, expected a Tensor to pass on',
     ),
   );
+});
+
+/** A tensor's values as numbers (floating dtypes). */
+const values = (t: Tensor): number[] => Array.from(t.toArray() as Float32Array);
+
+test('to(dtype) converts floating parameters and buffers in place, and leaves integer ones', () => {
+  const net = new Net();
+  const weight = net.encoder.parameters()[0];
+  const before = weight.toArray();
+  const live = liveTensors();
+  assert.equal(net.to('float64'), net);
+  assert.equal(liveTensors(), live, 'no tensor is left behind');
+  assert.equal(net.encoder.parameters()[0], weight, 'the same Tensor object');
+  assert.equal(weight.dtype, 'float64');
+  assert.equal(weight.requiresGrad, true);
+  assert.ok(weight.isLeaf);
+  assert.deepEqual(values(weight), Array.from(before as Float32Array));
+  const dtypes = tidy(() =>
+    Object.fromEntries(Object.entries(net.stateDict()).map(([key, value]) => [key, value.dtype])),
+  );
+  assert.equal(dtypes['norm.running_mean'], 'float64');
+  assert.equal(dtypes['norm.num_batches_tracked'], 'int64');
+  assert.equal(dtypes.step, 'float64');
+  net.eval();
+  const out = tidy(() => net.forward(randn([5, 4]).to('float64')).dtype);
+  assert.equal(out, 'float64');
+  net.to('float32');
+  assert.equal(weight.dtype, 'float32');
+  net.dispose();
+});
+
+test('to(device) keeps gradients and identity; a device libtorch lacks changes nothing', () => {
+  const net = new Net();
+  tidy(() =>
+    net
+      .forward(randn([5, 4]))
+      .sum()
+      .backward(),
+  );
+  const weight = net.encoder.parameters()[0];
+  const grad = tidy(() => values(weight.grad!));
+  net.to('cpu');
+  assert.deepEqual(
+    tidy(() => values(weight.grad!)),
+    grad,
+  );
+  assert.equal(weight.device, 'cpu');
+  if (!engineInfo().cuda) {
+    const live = liveTensors();
+    assert.throws(() => net.to('cuda'), /cuda|CUDA/);
+    assert.equal(liveTensors(), live);
+    assert.equal(weight.device, 'cpu');
+    assert.deepEqual(
+      tidy(() => values(weight.grad!)),
+      grad,
+    );
+  }
+  assert.throws(() => net.to('int64' as 'float32'), /Module.to: expected a floating-point dtype/);
+  net.dispose();
 });
