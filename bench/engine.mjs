@@ -8,8 +8,8 @@
 //   node bench/engine.mjs --quick    # one short round with the main thread settings
 //
 // Options: --rounds N, --seconds S (timed training per measurement), --workloads mlp,conv,vae,
-// --contenders aekit,pytorch,tfjs, --malloc (adds settings with glibc's malloc told to keep
-// freed memory: see MALLOC below). bench/README.md describes the workloads exactly.
+// --contenders aekit,pytorch,tfjs, --settings 'default,t1 b1' (only these thread settings),
+// --malloc (adds settings with glibc's malloc told to keep freed memory: see MALLOC below).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -43,6 +43,8 @@ const CONTROLLED = [
   'OPENBLAS_NUM_THREADS',
   'OMP_WAIT_POLICY',
   'OMP_NUM_THREADS',
+  'GOMP_SPINCOUNT',
+  'LD_LIBRARY_PATH',
   'GLIBC_TUNABLES',
 ];
 
@@ -57,20 +59,35 @@ function childEnv(extra) {
   return { ...env, ...extra };
 }
 
+// Where Debian keeps the two OpenBLAS builds.
+const MULTIARCH = '/usr/lib/x86_64-linux-gnu';
+
 /** One contender with one thread setting: how to start its worker. */
-function setting(contender, label, { threads, blas, malloc } = {}) {
+function setting(contender, label, { threads, blas, malloc, spin, ompBlas } = {}) {
   const workers = join(benchDir, 'workers');
   const env =
     blas === undefined
       ? childEnv({})
-      : childEnv({ OPENBLAS_NUM_THREADS: String(blas), OMP_WAIT_POLICY: 'passive' });
+      : childEnv({
+          OPENBLAS_NUM_THREADS: String(blas),
+          OMP_WAIT_POLICY: 'passive',
+          // Both sides on the pthread OpenBLAS (Python's default), whatever aekit links.
+          LD_LIBRARY_PATH: join(MULTIARCH, 'openblas-pthread'),
+        });
+  // "spin": OpenMP's own wait policy (spin briefly, then sleep), as aekit's default now is.
+  if (spin) delete env.OMP_WAIT_POLICY;
+  // "ompblas": OpenBLAS's OpenMP build, sharing the intra-op pool, as aekit's default links.
+  if (ompBlas) env.LD_LIBRARY_PATH = join(MULTIARCH, 'openblas-openmp');
   if (malloc) env.GLIBC_TUNABLES = MALLOC;
   if (contender === 'pytorch') {
     return {
       contender,
       label,
       command: PYTHON,
-      args: [join(workers, 'torch_worker.py'), '--threads', String(threads)],
+      args: [
+        join(workers, 'torch_worker.py'),
+        ...(threads === undefined ? [] : ['--threads', String(threads)]),
+      ],
       env,
     };
   }
@@ -83,20 +100,29 @@ function setting(contender, label, { threads, blas, malloc } = {}) {
   return { contender, label, command: process.execPath, args, env };
 }
 
-// Thread settings "tN bM": N intra-op threads, OPENBLAS_NUM_THREADS=M, OMP_WAIT_POLICY=passive.
-// aekit's default (no variables set) is its own policy: all cores, OpenBLAS 1, passive.
+// Thread settings "tN bM": N intra-op threads, OPENBLAS_NUM_THREADS=M, OMP_WAIT_POLICY=passive,
+// the pthread build of OpenBLAS; "spin": OMP_WAIT_POLICY unset (OpenMP's own policy);
+// "ompblas": OpenBLAS's OpenMP build (Debian's libopenblas0-openmp) through LD_LIBRARY_PATH,
+// which runs matrix products on the intra-op pool. aekit's default (no variables set) is its
+// own policy: all cores, the OpenMP OpenBLAS it links, OpenMP's wait policy. PyTorch's
+// default (nothing set) is what a Python user gets: its own thread count, OpenBLAS's and
+// OpenMP's defaults.
 const ALL = {
   aekit: [
     setting('aekit', 'default'),
     setting('aekit', 't1 b1', { threads: 1, blas: 1 }),
+    setting('aekit', 't2 b1', { threads: 2, blas: 1 }),
     setting('aekit', 't1 b2', { threads: 1, blas: 2 }),
     setting('aekit', 't2 b2', { threads: 2, blas: 2 }),
   ],
   pytorch: [
+    setting('pytorch', 'default'),
     setting('pytorch', 't1 b1', { threads: 1, blas: 1 }),
     setting('pytorch', 't2 b1', { threads: 2, blas: 1 }),
+    setting('pytorch', 't2 b1 spin', { threads: 2, blas: 1, spin: true }),
     setting('pytorch', 't1 b2', { threads: 1, blas: 2 }),
     setting('pytorch', 't2 b2', { threads: 2, blas: 2 }),
+    setting('pytorch', 't2 ompblas', { threads: 2, ompBlas: true }),
   ],
   tfjs: [setting('tfjs', 'wasm simd')],
 };
@@ -107,7 +133,7 @@ if (mallocVariants) {
 }
 const QUICK_LABELS = {
   aekit: ['default', 't1 b1', 'default +malloc'],
-  pytorch: ['t1 b1', 't2 b1', 't1 b1 +malloc'],
+  pytorch: ['default', 't1 b1', 't2 ompblas', 't1 b1 +malloc'],
   tfjs: null,
 };
 
@@ -115,7 +141,7 @@ const QUICK_LABELS = {
 function schedule() {
   const lists = settings.contenders.map((c) => {
     if (!ALL[c]) throw new Error(`--contenders: unknown contender '${c}'`);
-    const keep = quick ? QUICK_LABELS[c] : null;
+    const keep = args.settings ? args.settings.split(',') : quick ? QUICK_LABELS[c] : null;
     return ALL[c].filter((s) => keep === null || keep.includes(s.label));
   });
   const order = [];
@@ -273,8 +299,9 @@ function ratios(rows) {
  */
 function matched(records) {
   const pairs = [
-    ['default', 't2 b1'],
+    ['default', 't2 ompblas'],
     ['t1 b1', 't1 b1'],
+    ['t2 b1', 't2 b1'],
     ['t1 b2', 't1 b2'],
     ['t2 b2', 't2 b2'],
     ['default +malloc', 't2 b1 +malloc'],

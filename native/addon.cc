@@ -346,6 +346,18 @@ Napi::Value GetBlasThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), get());
 }
 
+// blasThreading() -> 'serial', 'pthread' or 'openmp': how the loaded OpenBLAS runs work in
+// parallel (openblas_get_parallel), or null when libtorch calls another BLAS.
+Napi::Value BlasThreading(const Napi::CallbackInfo& info) {
+  void* handle = openBlasHandle();
+  if (handle == nullptr) return info.Env().Null();
+  using GetParallel = int (*)();
+  auto get = reinterpret_cast<GetParallel>(dlsym(handle, "openblas_get_parallel"));
+  if (get == nullptr) return info.Env().Null();
+  int kind = get();
+  return Napi::String::New(info.Env(), kind == 2 ? "openmp" : kind == 1 ? "pthread" : "serial");
+}
+
 Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto result = Napi::Object::New(env);
@@ -406,6 +418,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   add("getNumThreads", GetNumThreads);
   add("setBlasThreads", SetBlasThreads);
   add("getBlasThreads", GetBlasThreads);
+  add("blasThreading", BlasThreading);
   add("buildInfo", BuildInfo);
   exports.Set("allocatorTuned", Napi::Boolean::New(env, allocatorTuned));
   initDispatch(env, exports);

@@ -9,7 +9,7 @@
 //
 // Used by binding.gyp:  node native/libtorch.mjs include|libdir|libs
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const MIN = [1, 13];
 const TESTED = '1.13';
@@ -70,13 +70,38 @@ export function findLibtorch() {
   throw new Error(`libtorch not found. ${HOW_TO_INSTALL}`);
 }
 
+/**
+ * The directory of OpenBLAS's OpenMP build (Debian's libopenblas0-openmp) beside libtorch's
+ * own BLAS, or null. Linked first, it makes libtorch's matrix products run on libtorch's own
+ * OpenMP pool instead of a second pool of OpenBLAS threads: one owner for the cores.
+ * AEKIT_BLAS=system keeps whatever BLAS the system points libtorch at.
+ */
+export function findOpenmpBlas(lib) {
+  if (process.env.AEKIT_BLAS === 'system') return null;
+  for (const dir of [join(lib, 'openblas-openmp'), join(dirname(lib), 'openblas-openmp')]) {
+    if (existsSync(join(dir, 'libblas.so.3')) && existsSync(join(dir, 'libopenblas.so.0'))) {
+      return dir;
+    }
+  }
+  return null;
+}
+
+/** Linker flags: the OpenMP OpenBLAS (searched first) when there is one, then libtorch. */
+function linkFlags(found) {
+  const blas = findOpenmpBlas(found.lib);
+  const torch = `-L${found.lib} -Wl,-rpath,${found.lib} -ltorch -ltorch_cpu -lc10`;
+  if (blas === null) return torch;
+  const libs = `${join(blas, 'libblas.so.3')} ${join(blas, 'libopenblas.so.0')}`;
+  return `-Wl,-rpath,${blas} -Wl,--no-as-needed ${libs} -Wl,--as-needed ${torch}`;
+}
+
 if (process.argv[1] && process.argv[1].endsWith('libtorch.mjs')) {
   const found = findLibtorch();
   const what = process.argv[2];
   if (what === 'include') console.log(found.include.join(' '));
   else if (what === 'libdir') console.log(found.lib);
-  else if (what === 'libs')
-    console.log(`-L${found.lib} -Wl,-rpath,${found.lib} -ltorch -ltorch_cpu -lc10`);
+  else if (what === 'libs') console.log(linkFlags(found));
+  else if (what === 'blas') console.log(findOpenmpBlas(found.lib) ?? 'system');
   else if (what === 'version') console.log(found.version);
   else console.log(JSON.stringify(found));
 }

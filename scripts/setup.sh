@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a clone of aekit for running and testing, doing only what is missing:
-#   1. Debian packages: libtorch-dev and libopenblas-dev (the engine); python3-torch,
-#      python3-sklearn and python3-skimage (reference values in the tests: PyTorch,
-#      scikit-learn, scikit-image); dataset-fashion-mnist (Fashion-MNIST);
+#   1. Debian packages: libtorch-dev, libopenblas-dev and libopenblas0-openmp (the engine);
+#      python3-torch, python3-sklearn and python3-skimage (reference values in the tests:
+#      PyTorch, scikit-learn, scikit-image); dataset-fashion-mnist (Fashion-MNIST);
 #   2. npm packages (npm ci), which also builds the native addon from source;
 #   3. the native addon, rebuilt when native/ or binding.gyp changed;
 #   4. the TypeScript build.
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 log() { echo "aekit setup: $*" >&2; }
 
-packages=(libtorch-dev libopenblas-dev python3-torch python3-sklearn python3-skimage dataset-fashion-mnist)
+packages=(libtorch-dev libopenblas-dev libopenblas0-openmp python3-torch python3-sklearn python3-skimage dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

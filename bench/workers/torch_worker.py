@@ -146,7 +146,7 @@ def main():
     parser.add_argument("--workload", required=True, choices=WORKLOADS)
     parser.add_argument("--data", required=True)
     parser.add_argument("--count", type=int, required=True)
-    parser.add_argument("--threads", type=int, required=True)
+    parser.add_argument("--threads", type=int, help="intra-op threads (default: PyTorch's own)")
     parser.add_argument("--seconds", type=float, default=3)
     parser.add_argument("--infer-seconds", type=float, default=1.5)
     parser.add_argument("--warmup-steps", type=int, default=3)
@@ -154,7 +154,8 @@ def main():
     parser.add_argument("--min-steps", type=int, default=3)
     args = parser.parse_args()
 
-    torch.set_num_threads(args.threads)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     rss_start = status_kb("VmRSS")
     spec = WORKLOADS[args.workload]

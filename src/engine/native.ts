@@ -2,8 +2,10 @@
  * Loads the native addon (libtorch through Node-API) and sets the thread policy first.
  *
  * Thread policy: libtorch's intra-op pool (OpenMP) owns the cores. OpenBLAS, which libtorch
- * calls for matrix products, gets one thread, so it keeps no pool of its own: two pools
- * spinning on the same cores cost about 5x on a 2-core machine. OpenMP keeps its own wait
+ * calls for matrix products, keeps no pool of its own: two pools spinning on the same cores
+ * cost about 5x on a 2-core machine. When the addon is linked with OpenBLAS's OpenMP build
+ * (Debian's libopenblas0-openmp), matrix products run on libtorch's pool with its thread
+ * count; with the pthread build, OpenBLAS gets one thread. OpenMP keeps its own wait
  * policy (spin briefly, then sleep): making its workers sleep at once (OMP_WAIT_POLICY=
  * passive) costs a thousand context switches per training step and halves the speed of
  * a conv VAE on two cores (BENCHMARKS.md). OPENBLAS_NUM_THREADS is read when the library
@@ -67,6 +69,7 @@ export interface NativeAddon {
   getNumThreads(): number;
   setBlasThreads(n: number): boolean;
   getBlasThreads(): number | null;
+  blasThreading(): 'serial' | 'pthread' | 'openmp' | null;
   buildInfo(): {
     torchVersion: string;
     cuda: boolean;
@@ -99,10 +102,21 @@ function applyThreadPolicy(): void {
 }
 
 let addon: NativeAddon | undefined;
+let blasFollows = false;
+
+/**
+ * Whether OpenBLAS runs on libtorch's OpenMP pool and so follows its thread count (the
+ * OpenMP build of OpenBLAS, and OPENBLAS_NUM_THREADS not set by the user).
+ */
+export function blasFollowsThreads(): boolean {
+  native();
+  return blasFollows;
+}
 
 /** The native addon, loaded on first use. Throws one message listing the fixes. */
 export function native(): NativeAddon {
   if (addon) return addon;
+  const userBlas = process.env.OPENBLAS_NUM_THREADS !== undefined;
   applyThreadPolicy();
   const require = createRequire(import.meta.url);
   const tried: string[] = [];
@@ -127,11 +141,16 @@ export function native(): NativeAddon {
         tried.join('; '),
     );
   }
-  if (process.env.OPENBLAS_NUM_THREADS === '1') addon.setBlasThreads(1);
   // libtorch counts physical cores, which is 1 on a 2-vCPU machine; aekit uses every core
   // it may run on unless AEKIT_NUM_THREADS says otherwise.
-  const threads = Number(process.env.AEKIT_NUM_THREADS);
-  addon.setNumThreads(Number.isInteger(threads) && threads > 0 ? threads : availableParallelism());
+  const asked = Number(process.env.AEKIT_NUM_THREADS);
+  const threads = Number.isInteger(asked) && asked > 0 ? asked : availableParallelism();
+  addon.setNumThreads(threads);
+  // OpenBLAS's OpenMP build shares libtorch's pool: it gets the same thread count. Its
+  // pthread build keeps the single thread it was started with.
+  blasFollows = !userBlas && addon.blasThreading() === 'openmp';
+  if (blasFollows) addon.setBlasThreads(threads);
+  else if (process.env.OPENBLAS_NUM_THREADS === '1') addon.setBlasThreads(1);
   return addon;
 }
 
