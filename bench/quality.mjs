@@ -120,14 +120,19 @@ const CONTROLLED = [
   'OPENBLAS_NUM_THREADS',
   'OMP_WAIT_POLICY',
   'OMP_NUM_THREADS',
+  'GOMP_SPINCOUNT',
+  'LD_LIBRARY_PATH',
 ];
 
-/** The environment of a worker: the same thread settings for both contenders. */
+/**
+ * The environment of a worker: the same thread settings for both contenders: OpenBLAS on
+ * one thread, OpenMP's own wait policy (spin briefly, then sleep; aekit's default, and
+ * Python's).
+ */
 function childEnv(contender, threads) {
   const env = { ...process.env };
   for (const key of CONTROLLED) delete env[key];
   env.OPENBLAS_NUM_THREADS = '1';
-  env.OMP_WAIT_POLICY = 'passive';
   if (contender === 'aekit') env.AEKIT_NUM_THREADS = String(threads);
   return env;
 }
@@ -313,7 +318,7 @@ function tables(r) {
   lines.push(`Load: at start \`${r.uptimeStart}\`; at end \`${r.uptimeEnd}\`.`);
   lines.push(
     `Quality runs: ${r.settings.threads} thread(s) each side, OPENBLAS_NUM_THREADS=1, ` +
-      `OMP_WAIT_POLICY=passive; the two sides ` +
+      `OpenMP's own wait policy; the two sides ` +
       `${r.settings.parallel ? 'ran at the same time' : 'ran back to back'}.`,
   );
   lines.push('');
