@@ -33,7 +33,15 @@ test('aekit demo trains, saves both models and writes the report', () => {
   assert.ok(Number(summary[1]) > 5 && Number(summary[3]) > 0.1);
 
   const html = readFileSync(join(out, 'index.html'), 'utf8');
-  for (const heading of ['Training', 'Reconstructions', 'The 2-D map', 'Generated digits']) {
+  const headings = [
+    'Training',
+    'Reconstructions',
+    'Denoising',
+    'The 2-D map',
+    'Generated digits',
+    'Anomaly scores',
+  ];
+  for (const heading of headings) {
     assert.match(html, new RegExp(`<h2[^>]*>${heading}</h2>`));
   }
   const files = ['loss.svg', 'reconstructions.png', 'map.svg', 'latent-walk.png'];
@@ -41,11 +49,50 @@ test('aekit demo trains, saves both models and writes the report', () => {
     assert.ok(existsSync(join(out, file)), file);
     assert.ok(html.includes(`src="${file}"`), `index.html links ${file}`);
   }
+
+  // Denoising: the noisy input's and the output's PSNR and SSIM, all finite.
+  const denoising = sectionCells(html, 'Denoising').map(Number);
+  assert.equal(denoising.length, 4);
+  assert.ok(denoising.every(Number.isFinite), denoising.join(', '));
+  const denoised = /PSNR of the output \(dB\)<\/th><td>([\d.]+)<\/td>/.exec(html);
+  assert.ok(denoised, 'the Denoising section prints the PSNR of the output');
+  assert.ok(Number(denoised[1]) > 5, denoised[1]);
+
+  // Anomaly scores: 60 digits scored, then one row per digit class: digit, count, mean score.
+  const [scored, meanScore, ...table] = sectionCells(html, 'Anomaly scores').map(Number);
+  assert.equal(scored, 60);
+  assert.ok(Number.isFinite(meanScore) && meanScore > 0, String(meanScore));
+  const rows = Array.from({ length: table.length / 3 }, (_, i) => table.slice(3 * i, 3 * i + 3));
+  assert.deepEqual(
+    rows.map(([digit]) => digit),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
+  assert.equal(
+    rows.reduce((sum, [, count]) => sum + count, 0),
+    60,
+  );
+  assert.ok(
+    rows.every(([, , mean]) => Number.isFinite(mean) && mean > 0),
+    table.join(', '),
+  );
+  for (const file of ['denoising.png', 'most-unusual.png', 'most-ordinary.png']) {
+    assert.ok(existsSync(join(out, file)), file);
+    assert.ok(html.includes(`src="${file}"`), `index.html links ${file}`);
+  }
+
   const vae = loadModel(join(out, 'vae2.aekit'));
   assert.equal(vae.config.latentDim, 2);
   assert.equal((vae.summary as { epochsRun: number }).epochsRun, 1);
   vae.model.dispose();
 });
+
+/** The table cells of the report section headed `heading`, as text. */
+function sectionCells(html: string, heading: string): string[] {
+  const start = html.indexOf(`>${heading}</h2>`);
+  assert.ok(start >= 0, `a section headed ${heading}`);
+  const section = html.slice(start, html.indexOf('</section>', start));
+  return [...section.matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((match) => match[1]);
+}
 
 test('aekit demo refuses a bad option value with exit code 2', () => {
   const run = spawnSync(process.execPath, [bin, 'demo', '--epochs', 'many'], { encoding: 'utf8' });
