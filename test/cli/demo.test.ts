@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '../../src/models/index.js';
+import { trainedCorruption } from '../../src/tasks/index.js';
 
 const bin = fileURLToPath(new URL('../../../bin/aekit.js', import.meta.url));
 
-test('aekit demo trains, saves both models and writes the report', () => {
+test('aekit demo trains, saves its three models and writes the report', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'aekit-demo-')), 'demo');
   const run = spawnSync(
     process.execPath,
@@ -50,9 +51,9 @@ test('aekit demo trains, saves both models and writes the report', () => {
     assert.ok(html.includes(`src="${file}"`), `index.html links ${file}`);
   }
 
-  // Denoising: the noisy input's and the output's PSNR and SSIM, all finite.
+  // Denoising: PSNR and SSIM of the noisy input, the denoiser's output and the VAE's.
   const denoising = sectionCells(html, 'Denoising').map(Number);
-  assert.equal(denoising.length, 4);
+  assert.equal(denoising.length, 6);
   assert.ok(denoising.every(Number.isFinite), denoising.join(', '));
   const denoised = /PSNR of the output \(dB\)<\/th><td>([\d.]+)<\/td>/.exec(html);
   assert.ok(denoised, 'the Denoising section prints the PSNR of the output');
@@ -84,6 +85,15 @@ test('aekit demo trains, saves both models and writes the report', () => {
   assert.equal(vae.config.latentDim, 2);
   assert.equal((vae.summary as { epochsRun: number }).epochsRun, 1);
   vae.model.dispose();
+  // The denoiser records its corruption, which is what 'aekit denoise' checks for.
+  const denoiser = loadModel(join(out, 'denoiser.aekit'));
+  assert.equal(denoiser.config.family, 'conv');
+  assert.deepEqual(trainedCorruption(denoiser.summary), {
+    kind: 'gaussian',
+    sigma: 0.3,
+    clip: [0, 1],
+  });
+  denoiser.model.dispose();
 });
 
 /** The table cells of the report section headed `heading`, as text. */
