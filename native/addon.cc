@@ -325,23 +325,25 @@ void* openBlasHandle() {
   return nullptr;
 }
 
+// A function of that OpenBLAS by name, or nullptr (no OpenBLAS, or a version without it).
+template <typename Fn>
+Fn openBlasFunction(const char* name) {
+  void* handle = openBlasHandle();
+  return handle == nullptr ? nullptr : reinterpret_cast<Fn>(dlsym(handle, name));
+}
+
 // setBlasThreads(n) -> whether an OpenBLAS was found to set
 Napi::Value SetBlasThreads(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    void* handle = openBlasHandle();
-    if (handle == nullptr) return Napi::Boolean::New(info.Env(), false);
-    using SetThreads = void (*)(int);
-    auto set = reinterpret_cast<SetThreads>(dlsym(handle, "openblas_set_num_threads"));
+    auto set = openBlasFunction<void (*)(int)>("openblas_set_num_threads");
+    if (set == nullptr) return Napi::Boolean::New(info.Env(), false);
     set(info[0].As<Napi::Number>().Int32Value());
     return Napi::Boolean::New(info.Env(), true);
   });
 }
 
 Napi::Value GetBlasThreads(const Napi::CallbackInfo& info) {
-  void* handle = openBlasHandle();
-  if (handle == nullptr) return info.Env().Null();
-  using GetThreads = int (*)();
-  auto get = reinterpret_cast<GetThreads>(dlsym(handle, "openblas_get_num_threads"));
+  auto get = openBlasFunction<int (*)()>("openblas_get_num_threads");
   if (get == nullptr) return info.Env().Null();
   return Napi::Number::New(info.Env(), get());
 }
@@ -349,10 +351,7 @@ Napi::Value GetBlasThreads(const Napi::CallbackInfo& info) {
 // blasThreading() -> 'serial', 'pthread' or 'openmp': how the loaded OpenBLAS runs work in
 // parallel (openblas_get_parallel), or null when libtorch calls another BLAS.
 Napi::Value BlasThreading(const Napi::CallbackInfo& info) {
-  void* handle = openBlasHandle();
-  if (handle == nullptr) return info.Env().Null();
-  using GetParallel = int (*)();
-  auto get = reinterpret_cast<GetParallel>(dlsym(handle, "openblas_get_parallel"));
+  auto get = openBlasFunction<int (*)()>("openblas_get_parallel");
   if (get == nullptr) return info.Env().Null();
   int kind = get();
   return Napi::String::New(info.Env(), kind == 2 ? "openmp" : kind == 1 ? "pthread" : "serial");
