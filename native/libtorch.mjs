@@ -16,8 +16,9 @@ const TESTED = '1.13';
 
 export const HOW_TO_INSTALL =
   'aekit needs libtorch to build its native addon. On Debian or Ubuntu: ' +
-  "'sudo apt-get install libtorch-dev libopenblas-dev'. Elsewhere: set LIBTORCH to a " +
-  'libtorch directory that has include/ and lib/ (for example an unpacked libtorch download).';
+  "'sudo apt-get install libtorch-dev libopenblas-dev libopenblas0-openmp'. Elsewhere: set " +
+  'LIBTORCH to a libtorch directory that has include/ and lib/ (for example an unpacked ' +
+  'libtorch download).';
 
 function candidates() {
   const found = [];

@@ -36,8 +36,9 @@ async function engineInfo(json: boolean): Promise<void> {
       `oneDNN: ${info.mkldnn ? 'yes' : 'no'}, OpenMP: ${info.openmp ? 'yes' : 'no'})`,
   );
   console.log(
-    `threads: libtorch ${info.threads}, OpenBLAS ${info.blasThreads ?? 'unknown'}, ` +
-      `OMP_WAIT_POLICY=${info.ompWaitPolicy ?? 'unset'}`,
+    `threads: libtorch ${info.threads}, OpenBLAS ${info.blasThreads ?? 'unknown'}` +
+      `${info.blas ? ` (${info.blas} build)` : ''}, ` +
+      `OMP_WAIT_POLICY=${info.ompWaitPolicy ?? "unset (OpenMP's own)"}`,
   );
 }
 

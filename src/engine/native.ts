@@ -136,8 +136,9 @@ export function native(): NativeAddon {
     throw new AekitError(
       'NO_ADDON',
       'aekit could not load its native addon. Fixes: install libtorch ' +
-        "('sudo apt-get install libtorch-dev libopenblas-dev' on Debian, or set LIBTORCH to a " +
-        "libtorch directory), then run 'npm run build:native' in the aekit folder. Tried: " +
+        "('sudo apt-get install libtorch-dev libopenblas-dev libopenblas0-openmp' on Debian, " +
+        "or set LIBTORCH to a libtorch directory), then run 'npm run build:native' in the " +
+        'aekit folder. Tried: ' +
         tried.join('; '),
     );
   }

@@ -34,9 +34,18 @@ test('without the addon, a command fails with one line saying what to install', 
 test('aekit info reports libtorch and the thread pools', () => {
   const run = aekit(['info', '--json']);
   assert.equal(run.code, 0, run.stderr);
-  const info = JSON.parse(run.stdout) as { torchVersion: string; blasThreads: number };
+  const info = JSON.parse(run.stdout) as {
+    torchVersion: string;
+    threads: number;
+    blasThreads: number;
+    blas: string | null;
+  };
   assert.match(info.torchVersion, /^1\.13\./);
-  assert.equal(info.blasThreads, 1);
+  // OpenBLAS's OpenMP build runs on libtorch's pool; any other build gets one thread.
+  assert.equal(info.blasThreads, info.blas === 'openmp' ? info.threads : 1);
+  const text = aekit(['info']);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, new RegExp(`threads: libtorch ${info.threads}, OpenBLAS `));
 });
 
 test('an unknown command is a usage error with exit code 2', () => {
