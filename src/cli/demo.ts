@@ -181,7 +181,10 @@ async function runDemo(options: DemoOptions): Promise<void> {
       ['vae16 held-out -ELBO (nats)', last(big.history).validation?.loss ?? NaN],
       ['vae2 held-out -ELBO (nats)', last(small.history).validation?.loss ?? NaN],
       ['training samples/s (vae16, last epoch)', Math.round(last(big.history).samplesPerSecond)],
-      ['total time (s)', Math.round((Date.now() - started) / 1000)],
+      [
+        'time from start to this point, training included (s)',
+        Math.round((Date.now() - started) / 1000),
+      ],
     ],
     images: [{ file: 'loss.svg', content: curves, caption: 'loss per epoch' }],
   });
