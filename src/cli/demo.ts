@@ -281,7 +281,8 @@ async function runDemo(options: DemoOptions): Promise<void> {
           columns: denoiseShown,
           scale: 2,
         }),
-        caption: `rows: ${denoiseShown} held-out digits, the same with noise, the denoiser's output`,
+        caption:
+          `rows: ${denoiseShown} held-out digits, the same with noise, ` + "the denoiser's output",
       },
     ],
   });

@@ -108,8 +108,8 @@ function lines(loaded: LoadedModel, parameters: number, bytes: number): string[]
     const validation = last.validation ? `, validation ${formatNumber(last.validation.loss)}` : '';
     rows.push([
       'training',
-      `${plural(summary.epochsRun, 'epoch')} in ${formatSeconds(summary.seconds)}, seed ${summary.seed}; ` +
-        `final loss ${formatNumber(last.train.loss)}${validation}`,
+      `${plural(summary.epochsRun, 'epoch')} in ${formatSeconds(summary.seconds)}, ` +
+        `seed ${summary.seed}; final loss ${formatNumber(last.train.loss)}${validation}`,
     ]);
     if (summary.stoppedEarly) {
       rows.push(['', `stopped early; weights of epoch ${summary.bestEpoch + 1}`]);
