@@ -330,7 +330,10 @@ function failIfNoneReadable(
   unreadable: ImageFolderReport['unreadable'],
 ): void {
   if (readable > 0) return;
-  const names = unreadable.map(({ file, reason }) => `${file}: ${reason}`);
+  // Files are read concurrently, so failures arrive in any order: list them by name.
+  const names = [...unreadable]
+    .sort((a, b) => compare(a.file, b.file))
+    .map(({ file, reason }) => `${file}: ${reason}`);
   throw new AekitError(
     'BAD_INPUT',
     `${directory}: images: expected at least one readable image, got ${unreadable.length} ` +
