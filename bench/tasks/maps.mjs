@@ -10,6 +10,7 @@
 // together (then it maps no new points at all).
 //
 //   node bench/tasks/maps.mjs [--datasets fashion,mnist] [--fashion-train 10000] [--test 2000] [--epochs 40]
+//     [--umap false]
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -167,7 +168,7 @@ for (const name of o.datasets.split(',')) {
   await plot(join(dir, `${name}-pca.png`), pcaTest, test, `PCA, ${name} held-out points`);
   log(`${name} pca: ${JSON.stringify(row.pca)}`);
 
-  if (o.umap) {
+  if (o.umap !== false && o.umap !== 'false') {
     // UMAP: fit on the training points, held-out points through transform() as shipped.
     const trainRows = rows(train.data, train.shape[0], 784);
     const testRows = rows(test.data, test.shape[0], 784);
