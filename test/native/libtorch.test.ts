@@ -55,3 +55,23 @@ test('a LIBTORCH that is not libtorch, or too old, is refused with the fix', () 
   const old = find({ LIBTORCH: fakeLibtorch(1, 12) });
   assert.match(old.stderr, /libtorch 1\.12\.0 .* is too old: aekit needs 1\.13 or newer/);
 });
+
+test('an OpenMP OpenBLAS beside libtorch is linked first, unless AEKIT_BLAS=system', () => {
+  const run = (what: string, env: Record<string, string>) =>
+    spawnSync(process.execPath, [script, what], {
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+    }).stdout.trim();
+  // A fake libtorch with an openblas-openmp folder beside its lib/.
+  const root = fakeLibtorch(1, 13);
+  const blas = join(root, 'lib', 'openblas-openmp');
+  mkdirSync(blas);
+  writeFileSync(join(blas, 'libblas.so.3'), '');
+  writeFileSync(join(blas, 'libopenblas.so.0'), '');
+  assert.equal(run('blas', { LIBTORCH: root }), blas);
+  const flags = run('libs', { LIBTORCH: root });
+  assert.ok(flags.startsWith(`-Wl,-rpath,${blas} -Wl,--no-as-needed ${blas}/libblas.so.3`), flags);
+  assert.ok(flags.indexOf(blas) < flags.indexOf('-ltorch'), flags);
+  assert.equal(run('blas', { LIBTORCH: root, AEKIT_BLAS: 'system' }), 'system');
+  assert.doesNotMatch(run('libs', { LIBTORCH: root, AEKIT_BLAS: 'system' }), /openblas/);
+});
