@@ -249,7 +249,8 @@ export abstract class Module {
 
   /**
    * Converts every floating-point parameter and buffer to a floating `dtype`, or moves every
-   * parameter, buffer and gradient to a `device`, in place, as PyTorch's `module.to()`. The
+   * parameter and buffer to a `device`, in place, as PyTorch's `module.to()`; gradients
+   * follow their parameters. The
    * tensors keep their identity, so references held by layers stay valid; make the
    * optimizer after moving, as in PyTorch. Every tensor is converted before any is
    * changed, so a failure (a device this libtorch lacks) leaves the module as it was.
@@ -270,9 +271,11 @@ export abstract class Module {
         for (const tensor of tensors) {
           if (isDtype && !isFloating(tensor.dtype)) continue;
           changes.push([tensor, tensor.to(target)]);
-          const grad = isDtype ? null : tensor.grad;
-          if (grad !== null) {
+          const grad = tensor.grad;
+          if (grad === null) continue;
+          try {
             grads.push([tensor, grad.to(target)]);
+          } finally {
             grad.dispose();
           }
         }
