@@ -422,6 +422,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("allocatorTuned", Napi::Boolean::New(env, allocatorTuned));
   initDispatch(env, exports);
   initSerialize(env, exports);
+  initOptim(env, exports);
   return exports;
 }
 

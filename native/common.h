@@ -71,5 +71,6 @@ Napi::Value guarded(const Napi::CallbackInfo& info, Body body) {
 
 void initDispatch(Napi::Env env, Napi::Object exports);
 void initSerialize(Napi::Env env, Napi::Object exports);
+void initOptim(Napi::Env env, Napi::Object exports);
 
 }  // namespace aekit

@@ -39,7 +39,7 @@ export type NativeValue =
   | { __aekitMapEntries: [NativeValue, NativeValue][] }
   | { [key: string]: NativeValue };
 
-/** The addon's functions (native/addon.cc, dispatch.cc, serialize.cc). */
+/** The addon's functions (native/addon.cc, dispatch.cc, serialize.cc, optim.cc). */
 export interface NativeAddon {
   fromBuffer(
     data: ArrayBufferView,
@@ -82,6 +82,23 @@ export interface NativeAddon {
   call(id: number, args: unknown[], keepResult: boolean): unknown;
   /** Whether glibc's allocator was told to keep freed memory (see native/addon.cc). */
   allocatorTuned: boolean;
+  adamStep(
+    params: TensorHandle[],
+    grads: TensorHandle[],
+    expAvgs: TensorHandle[],
+    expAvgSqs: TensorHandle[],
+    maxExpAvgSqs: TensorHandle[] | null,
+    stepSizes: number[],
+    biasCorrection2Sqrts: number[],
+    scalars: {
+      beta1: number;
+      beta2: number;
+      eps: number;
+      weightDecay: number;
+      decay: number;
+      maximize: boolean;
+    },
+  ): boolean;
   pickleSave(value: NativeValue): Buffer;
   pickleLoad(bytes: Uint8Array): NativeValue;
 }

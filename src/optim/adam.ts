@@ -5,6 +5,7 @@
  * AMSGrad from Reddi et al., "On the Convergence of Adam and Beyond" (2018).
  */
 import { Tensor, zerosLike } from '../engine/index.js';
+import { fusedAdamStep } from '../engine/fused.js';
 import { betaPair, flag, nonNegative, positive } from './checks.js';
 import * as foreach from './foreach.js';
 import {
@@ -34,6 +35,14 @@ export interface AdamOptions {
   amsgrad?: boolean;
   /** Maximize the objective instead of minimizing it. Default: false. */
   maximize?: boolean;
+  /**
+   * Update with one native pass over each parameter and its moments instead of eight
+   * operator calls, where every parameter is a float32 or float64 CPU tensor (others are
+   * updated op by op). The same arithmetic per element as PyTorch's Adam; the last bit can
+   * differ where the compiler fuses a multiply and an add. Not saved in state dicts
+   * (PyTorch 1.13 reads its own `fused` key as a CUDA-only kernel). Default: true.
+   */
+  fused?: boolean;
 }
 
 /** Options of {@link AdamW}; a parameter group may override each one. */
@@ -50,6 +59,14 @@ export interface AdamWOptions {
   amsgrad?: boolean;
   /** Maximize the objective instead of minimizing it. Default: false. */
   maximize?: boolean;
+  /**
+   * Update with one native pass over each parameter and its moments instead of eight
+   * operator calls, where every parameter is a float32 or float64 CPU tensor (others are
+   * updated op by op). The same arithmetic per element as PyTorch's Adam; the last bit can
+   * differ where the compiler fuses a multiply and an add. Not saved in state dicts
+   * (PyTorch 1.13 reads its own `fused` key as a CUDA-only kernel). Default: true.
+   */
+  fused?: boolean;
 }
 
 /** A parameter group of {@link Adam} or {@link AdamW}. */
@@ -124,6 +141,21 @@ abstract class AdamBase extends Optimizer<AdamParamGroup> {
   /** Whether weight decay scales parameters directly (AdamW) instead of joining the gradient. */
   protected abstract readonly decoupled: boolean;
 
+  /** Whether updates run as one native pass where the parameters allow it (`fused` option). */
+  readonly fused: boolean;
+
+  protected constructor(
+    name: string,
+    specs: HyperParameter[],
+    params: ParamsInput<object>,
+    options: { fused?: boolean },
+  ) {
+    // `fused` chooses a kernel for the whole optimizer; it is not a group hyper-parameter.
+    const { fused, ...groupOptions } = options;
+    super(name, specs, params, groupOptions);
+    this.fused = fused === undefined ? true : flag(fused, `${name}: options.fused`);
+  }
+
   protected override update(group: AdamParamGroup, params: Tensor[], grads: Tensor[]): void {
     const { lr, eps, weightDecay, amsgrad, maximize } = group;
     const [beta1, beta2] = group.betas;
@@ -131,6 +163,27 @@ abstract class AdamBase extends Optimizer<AdamParamGroup> {
     const expAvgs = states.map((state) => state.tensors[EXP_AVG]);
     const expAvgSqs = states.map((state) => state.tensors[EXP_AVG_SQ]);
     for (const state of states) state.step += 1;
+
+    if (this.fused) {
+      const done = fusedAdamStep(
+        params,
+        grads,
+        expAvgs,
+        expAvgSqs,
+        amsgrad ? maximaOf(states, params) : null,
+        states.map((state) => lr / (1 - beta1 ** state.step)),
+        states.map((state) => Math.sqrt(1 - beta2 ** state.step)),
+        {
+          beta1,
+          beta2,
+          eps,
+          weightDecay: this.decoupled ? 0 : weightDecay,
+          decay: this.decoupled ? 1 - lr * weightDecay : 1,
+          maximize,
+        },
+      );
+      if (done) return;
+    }
 
     // Decoupled decay scales the parameters; L2 decay joins the gradient.
     const coupledDecay = !this.decoupled && weightDecay !== 0;
@@ -157,10 +210,7 @@ abstract class AdamBase extends Optimizer<AdamParamGroup> {
     // gradient copy held there is no longer needed.
     const denominators = scratch ?? this.scratchFor(params);
     if (amsgrad) {
-      const maxima = states.map((state, i) => {
-        state.tensors[MAX_EXP_AVG_SQ] ??= owned(zerosLike(params[i]));
-        return state.tensors[MAX_EXP_AVG_SQ];
-      });
+      const maxima = maximaOf(states, params);
       foreach.maximumInPlace(maxima, expAvgSqs);
       foreach.sqrtOut(maxima, denominators);
     } else {
@@ -215,6 +265,14 @@ abstract class AdamBase extends Optimizer<AdamParamGroup> {
     }
     return { tensors, step };
   }
+}
+
+/** The AMSGrad running maxima of the second moments, made on first use. */
+function maximaOf(states: ParamState[], params: Tensor[]): Tensor[] {
+  return states.map((state, i) => {
+    state.tensors[MAX_EXP_AVG_SQ] ??= owned(zerosLike(params[i]));
+    return state.tensors[MAX_EXP_AVG_SQ];
+  });
 }
 
 function freshState(param: Tensor, amsgrad: boolean): ParamState {

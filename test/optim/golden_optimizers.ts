@@ -46,13 +46,16 @@ function options(kwargs: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(kwargs).map(([k, v]) => [NAMES[k] ?? k, v]));
 }
 
-function build(run: Run, params: Tensor[]): Optimizer<ParamGroup> {
+/** The optimizer of `run`; `fused` (Adam and AdamW only) picks the one-pass kernel or not. */
+function build(run: Run, params: Tensor[], fused?: boolean): Optimizer<ParamGroup> {
   const groups = run.groups.map(({ params: ids, ...rest }) => ({
     params: ids.map((id) => params[id]),
     ...options(rest),
   }));
   const Class = { SGD, Adam, AdamW }[run.optimizer];
-  return new Class(groups as never, options(run.defaults) as never) as Optimizer<ParamGroup>;
+  const defaults =
+    fused === undefined ? options(run.defaults) : { ...options(run.defaults), fused };
+  return new Class(groups as never, defaults as never) as Optimizer<ParamGroup>;
 }
 
 function setGrads(data: OptimGolden, params: Tensor[], step: number): void {
@@ -128,11 +131,20 @@ export function optimizerGoldenTests(): void {
       assert.match(data.torch, /^1\.13/);
     });
 
-    for (const run of data.runs) {
-      it(`${run.name}: parameters after each of 3 steps, and state dicts`, () => {
+    // Adam and AdamW run twice: with the one-pass kernel (their default) and op by op.
+    const variants: { run: Run; fused?: boolean; label: string }[] = data.runs.flatMap((run) =>
+      run.optimizer === 'SGD'
+        ? [{ run, label: run.name }]
+        : [
+            { run, fused: true, label: run.name },
+            { run, fused: false, label: `${run.name} (op by op)` },
+          ],
+    );
+    for (const { run, fused, label } of variants) {
+      it(`${label}: parameters after each of 3 steps, and state dicts`, () => {
         const before = liveTensors();
         const params = data.initial.map((t) => decode(t, { requiresGrad: true }));
-        const optimizer = build(run, params);
+        const optimizer = build(run, params, fused);
         for (let step = 0; step < run.after.length; step++) {
           setGrads(data, params, step);
           optimizer.step();
@@ -150,10 +162,10 @@ export function optimizerGoldenTests(): void {
         assert.equal(liveTensors(), before, 'every tensor freed');
       });
 
-      it(`${run.name}: resumes from PyTorch's state dict after step 2`, () => {
+      it(`${label}: resumes from PyTorch's state dict after step 2`, () => {
         // Parameters as PyTorch had them after 2 steps, its state loaded, then step 3.
         const params = run.after[1].map((t) => decode(t, { requiresGrad: true }));
-        const optimizer = build(run, params);
+        const optimizer = build(run, params, fused);
         const { dict, tensors } = toStateDict(run.state_dicts[1]);
         optimizer.loadStateDict(dict);
         for (const t of tensors) t.dispose();

@@ -99,14 +99,21 @@ function nativeCalls(fn: () => void): number {
 }
 
 describe('native calls per step', () => {
-  // Per parameter: reading its gradient and freeing that handle. Per group: the multi-tensor
-  // kernels. Per step: switching grad mode off and on.
+  // Per parameter: reading its gradient and freeing that handle. Per group: the one-pass
+  // Adam kernel, or the multi-tensor kernels. Per step: switching grad mode off and on.
   const cases: [string, Make, number][] = [
     ['SGD', (p) => new SGD(p, { lr: 0.1 }), 1],
     ['SGD momentum', (p) => new SGD(p, { lr: 0.1, momentum: 0.9 }), 3],
-    ['Adam', (p) => new Adam(p), 8],
-    ['AdamW', (p) => new AdamW(p), 9],
-    ['Adam amsgrad, weight decay', (p) => new Adam(p, { amsgrad: true, weightDecay: 0.1 }), 10],
+    ['Adam', (p) => new Adam(p), 1],
+    ['AdamW', (p) => new AdamW(p), 1],
+    ['Adam amsgrad, weight decay', (p) => new Adam(p, { amsgrad: true, weightDecay: 0.1 }), 1],
+    ['Adam op by op', (p) => new Adam(p, { fused: false }), 8],
+    ['AdamW op by op', (p) => new AdamW(p, { fused: false }), 9],
+    [
+      'Adam op by op, amsgrad, weight decay',
+      (p) => new Adam(p, { amsgrad: true, weightDecay: 0.1, fused: false }),
+      10,
+    ],
   ];
   for (const [name, make, perGroup] of cases) {
     it(`${name}: 2 per parameter + ${perGroup} per group + 2`, () => {
