@@ -39,6 +39,8 @@ export function workerOptions(argv) {
     warmupSteps: Number(a['warmup-steps'] ?? 3),
     warmupSeconds: Number(a['warmup-seconds'] ?? 0.5),
     minSteps: Number(a['min-steps'] ?? 3),
+    // `--serve 1`: stay up and train one timed burst per 'run SECONDS' line on stdin.
+    serve: a.serve === '1',
     ...WORKLOADS[a.workload],
   };
 }
@@ -112,3 +114,18 @@ export function measure(step, batch, seconds, warmupSteps, warmupSeconds, minSte
 }
 
 export { median };
+
+/**
+ * The worker side of paired.mjs: after set-up, answers each line 'run SECONDS' on stdin with
+ * one timed training burst (`measure`, 0.2 s of warm-up) as a JSON line, until stdin ends.
+ */
+export async function serveBursts(trainStep, options) {
+  const { createInterface } = await import('node:readline');
+  console.log(JSON.stringify({ ready: true }));
+  for await (const line of createInterface({ input: process.stdin })) {
+    const [command, seconds] = line.trim().split(/\s+/);
+    if (command !== 'run') continue;
+    const burst = measure(trainStep, options.batch, Number(seconds), 1, 0.2, options.minSteps);
+    console.log(JSON.stringify(burst));
+  }
+}

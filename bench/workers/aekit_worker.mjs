@@ -5,7 +5,7 @@
 import { engineInfo, manualSeed, noGrad, tensor, tidy } from '../../dist/src/engine/index.js';
 import { build, trainStep as step } from '../lib/aekit_models.mjs';
 import { readFileSync } from 'node:fs';
-import { measure, readBatches, statusKB, workerOptions } from '../lib/common.mjs';
+import { measure, readBatches, serveBursts, statusKB, workerOptions } from '../lib/common.mjs';
 
 const options = workerOptions(process.argv.slice(2));
 manualSeed(0); // loads the addon, which applies the thread policy
@@ -27,6 +27,10 @@ function trainStep(i) {
 }
 
 model.train();
+if (options.serve) {
+  await serveBursts(trainStep, options);
+  process.exit(0);
+}
 const result = {
   contender: 'aekit',
   workload,

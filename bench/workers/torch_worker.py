@@ -141,6 +141,16 @@ def measure(step, batch, seconds, warmup_steps, warmup_seconds, min_steps):
     }
 
 
+def serve_bursts(train_step, batch, min_steps):
+    """The worker side of paired.mjs: one timed burst per 'run SECONDS' line on stdin."""
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        words = line.split()
+        if len(words) == 2 and words[0] == "run":
+            burst = measure(train_step, batch, float(words[1]), 1, 0.2, min_steps)
+            print(json.dumps(burst), flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--workload", required=True, choices=WORKLOADS)
@@ -152,6 +162,7 @@ def main():
     parser.add_argument("--warmup-steps", type=int, default=3)
     parser.add_argument("--warmup-seconds", type=float, default=0.5)
     parser.add_argument("--min-steps", type=int, default=3)
+    parser.add_argument("--serve", default="0", help="1: answer 'run SECONDS' lines (paired.mjs)")
     args = parser.parse_args()
 
     if args.threads is not None:
@@ -185,6 +196,9 @@ def main():
         losses.append(loss.item())
 
     model.train()
+    if args.serve == "1":
+        serve_bursts(train_step, batch, args.min_steps)
+        return
     result = {
         "contender": "pytorch",
         "workload": args.workload,
