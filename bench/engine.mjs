@@ -50,7 +50,7 @@ function schedule() {
   const lists = settings.contenders.map((c) => {
     if (!ALL[c]) throw new Error(`--contenders: unknown contender '${c}'`);
     const keep = args.settings ? args.settings.split(',') : quick ? QUICK_LABELS[c] : null;
-    return ALL[c].filter((s) => keep === null || keep.includes(s.label));
+    return ALL[c].filter((s) => (keep === null ? !s.optIn : keep.includes(s.label)));
   });
   const order = [];
   for (let i = 0; lists.some((l) => i < l.length); i++) {

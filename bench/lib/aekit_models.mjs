@@ -121,10 +121,14 @@ export function vaeLoss({ logits, mu, logvar }, x) {
   });
 }
 
-/** A fresh model of `workload` and its Adam optimizer (learning rate 1e-3). */
+/**
+ * A fresh model of `workload` and its Adam optimizer (learning rate 1e-3; op by op when the
+ * environment has BENCH_ADAM_FUSED=0, else aekit's default one-pass update).
+ */
 export function build(workload) {
   const model = workload === 'mlp' ? mlp() : workload === 'conv' ? convAe() : new ConvVae();
-  return { model, optimizer: new Adam(model.parameters(), { lr: 1e-3 }) };
+  const fused = process.env.BENCH_ADAM_FUSED !== '0';
+  return { model, optimizer: new Adam(model.parameters(), { lr: 1e-3, fused }) };
 }
 
 /** One training step on batch `x`; returns the loss value. */

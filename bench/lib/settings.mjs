@@ -31,7 +31,11 @@ function childEnv(extra) {
 const MULTIARCH = '/usr/lib/x86_64-linux-gnu';
 
 /** One contender with one thread setting: how to start its worker. */
-export function setting(contender, label, { threads, blas, malloc, spin, ompBlas } = {}) {
+export function setting(
+  contender,
+  label,
+  { threads, blas, malloc, spin, ompBlas, unfusedAdam } = {},
+) {
   const workers = join(benchDir, 'workers');
   const env =
     blas === undefined
@@ -61,8 +65,10 @@ export function setting(contender, label, { threads, blas, malloc, spin, ompBlas
   }
   if (contender === 'aekit') {
     if (threads !== undefined) env.AEKIT_NUM_THREADS = String(threads);
+    // Read by lib/aekit_models.mjs: Adam with `fused: false`, as before the one-pass kernel.
+    if (unfusedAdam) env.BENCH_ADAM_FUSED = '0';
     const args = [join(workers, 'aekit_worker.mjs')];
-    return { contender, label, command: process.execPath, args, env };
+    return { contender, label, command: process.execPath, args, env, optIn: !!unfusedAdam };
   }
   const args = [join(workers, 'tfjs_worker.mjs')];
   return { contender, label, command: process.execPath, args, env };
@@ -83,6 +89,8 @@ export function allSettings(mallocVariants = false) {
       setting('aekit', 't2 b1', { threads: 2, blas: 1 }),
       setting('aekit', 't1 b2', { threads: 1, blas: 2 }),
       setting('aekit', 't2 b2', { threads: 2, blas: 2 }),
+      // Adam op by op; opt-in: engine.mjs runs it only when --settings names it.
+      setting('aekit', 'default unfused', { unfusedAdam: true }),
     ],
     pytorch: [
       setting('pytorch', 'default'),
