@@ -21,6 +21,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FASHION_MNIST_DIRECTORY } from '../dist/src/index.js';
 import { parseArgs } from './lib/common.mjs';
+import { CONTROLLED } from './lib/settings.mjs';
 import { fashionSplit, mnistSplit, pixelEntropy, writeOrder } from './quality/data.mjs';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -114,15 +115,6 @@ const SPEED_TASK = {
 };
 
 // ---- running one contender ----------------------------------------------------------
-
-const CONTROLLED = [
-  'AEKIT_NUM_THREADS',
-  'OPENBLAS_NUM_THREADS',
-  'OMP_WAIT_POLICY',
-  'OMP_NUM_THREADS',
-  'GOMP_SPINCOUNT',
-  'LD_LIBRARY_PATH',
-];
 
 /**
  * The environment of a worker: the same thread settings for both contenders: OpenBLAS on

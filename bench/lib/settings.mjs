@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const PYTHON = '/usr/bin/python3';
 
-const CONTROLLED = [
+/** Variables of the thread and allocator policy, cleared before a worker's own are set. */
+export const CONTROLLED = [
   'AEKIT_NUM_THREADS',
   'OPENBLAS_NUM_THREADS',
   'OMP_WAIT_POLICY',

@@ -22,6 +22,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AekitError } from './errors.js';
+import type { FusedAdamScalars } from './fused.js';
 
 /** Opaque handle to a native tensor. */
 export type TensorHandle = { readonly __tensor: unique symbol };
@@ -90,14 +91,7 @@ export interface NativeAddon {
     maxExpAvgSqs: TensorHandle[] | null,
     stepSizes: number[],
     biasCorrection2Sqrts: number[],
-    scalars: {
-      beta1: number;
-      beta2: number;
-      eps: number;
-      weightDecay: number;
-      decay: number;
-      maximize: boolean;
-    },
+    scalars: FusedAdamScalars,
   ): boolean;
   pickleSave(value: NativeValue): Buffer;
   pickleLoad(bytes: Uint8Array): NativeValue;
