@@ -118,6 +118,11 @@ void adamTensor(const std::vector<at::Tensor>& t, double beta1, double beta2, do
   AdamFn<T> kernel = pick(T(), weightDecay != 0, t[4].defined());
   at::parallel_for(0, t[0].numel(), kGrainSize,
                    [&](int64_t begin, int64_t end) { kernel(b, s, begin, end); });
+  // Written in place behind the dispatcher's back: bump the version counters as an in-place
+  // operator would, so autograd still refuses a graph that saved the old values.
+  for (size_t k = 0; k < t.size(); ++k) {
+    if (k != 1 && t[k].defined()) t[k].unsafeGetTensorImpl()->bump_version();
+  }
 }
 
 std::vector<at::Tensor> tensorList(const Napi::Value& value, const std::string& what) {

@@ -198,6 +198,20 @@ describe('fused Adam', () => {
     assertClose([run(true)], [run(false)], 1e-5, 'transposed gradient');
   });
 
+  it('counts as an in-place change for autograd, as the operators do', () => {
+    for (const fused of [true, false]) {
+      const w = randn([3]).requiresGrad_(true);
+      const loss = w.square().sum(); // saves w for its backward pass
+      const optimizer = new Adam([w], { fused });
+      const grad = randn([3]);
+      w.grad = grad;
+      optimizer.step();
+      assert.throws(() => loss.backward(), /modified by an inplace operation/, `fused ${fused}`);
+      for (const t of [w, loss, grad]) t.dispose();
+      optimizer.dispose();
+    }
+  });
+
   it('frees what it made', () => {
     const before = liveTensors();
     const make: Make = (params, fused) => new Adam(params, { amsgrad: true, fused });
