@@ -308,9 +308,10 @@ function byStep(states: ParamState[]): number[][] {
  * p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
  * ```
  *
- * Memory: two state tensors per parameter (three with AMSGrad), as in PyTorch, plus one work
- * tensor per parameter kept between steps for the denominator, where PyTorch allocates a
- * temporary at each step.
+ * Memory: two state tensors per parameter (three with AMSGrad), as in PyTorch. Op by op
+ * (`fused: false`, or parameters the one-pass kernel does not take) adds one work tensor per
+ * parameter, kept between steps, for the denominator, where PyTorch allocates a temporary at
+ * each step.
  *
  * @example
  * const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
