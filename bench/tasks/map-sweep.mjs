@@ -39,6 +39,8 @@ const o = args({
   tag: 'sweep',
   reference: 'none',
   regress: 'none',
+  encoder: 'dense',
+  channels: '32,64',
 });
 const optional = (value) => (value === 'auto' ? undefined : Number(value));
 
@@ -107,17 +109,51 @@ if (o.regress !== 'none') {
     o.regress,
   ).values;
   aekit.manualSeed(o.seed);
-  const model = aekit.buildModel({
-    family: 'map',
-    inputShape: [1, 28, 28],
-    latentDim: 2,
-    hidden: o.hidden.split(',').map(Number),
-  });
+  // 'conv': stride-2 convolutions, then the dense hidden sizes, then the 2-D code.
+  const convEncoder = () => {
+    const net = new aekit.Sequential();
+    let [inChannels, side] = [1, 28];
+    for (const out of o.channels.split(',').map(Number)) {
+      net.append(new aekit.Conv2d(inChannels, out, 3, { stride: 2, padding: 1 }));
+      net.append(new aekit.ReLU());
+      [inChannels, side] = [out, Math.ceil(side / 2)];
+    }
+    net.append(new aekit.Flatten());
+    let width = inChannels * side * side;
+    for (const size of o.hidden.split(',').map(Number)) {
+      net.append(new aekit.Linear(width, size)).append(new aekit.ReLU());
+      width = size;
+    }
+    net.append(new aekit.Linear(width, 2));
+    return { encode: (x) => net.forward(x), parameters: () => net.parameters(), net };
+  };
+  const model =
+    o.encoder === 'conv'
+      ? convEncoder()
+      : aekit.buildModel({
+          family: 'map',
+          inputShape: [1, 28, 28],
+          latentDim: 2,
+          hidden: o.hidden.split(',').map(Number),
+        });
+  const codesOf = (dataset) =>
+    aekit.noGrad(() => {
+      const parts = [];
+      for (let start = 0; start < dataset.shape[0]; start += 1000) {
+        const count = Math.min(1000, dataset.shape[0] - start);
+        const values = dataset.data.subarray(start * 784, (start + count) * 784);
+        parts.push(
+          aekit.tidy(() =>
+            model.encode(aekit.tensor(values, { shape: [count, 1, 28, 28] })).toFloat32Array(),
+          ),
+        );
+      }
+      return Float32Array.from(parts.flatMap((part) => Array.from(part)));
+    });
   const optimizer = new aekit.Adam(model.parameters(), { lr: o.lr });
   const inputs = aekit.tensor(train.data, { shape: train.shape });
   const targets = aekit.tensor(target, { shape: [n, 2] });
   const scale = Math.sqrt(target.reduce((s, v) => s + v * v, 0) / target.length);
-  model.train();
   for (let epoch = 0; epoch < o.epochs; epoch++) {
     const order = aekit.permutation(n, o.seed, epoch);
     let total = 0;
@@ -135,7 +171,9 @@ if (o.regress !== 'none') {
     }
     log(`${o.tag} regression epoch ${epoch + 1}: ${(total / Math.ceil(n / 256)).toFixed(4)}`);
     if ((epoch + 1) % o.evalEvery === 0 || epoch + 1 === o.epochs)
-      log(`${o.tag} ${JSON.stringify({ epoch: epoch + 1, ...measure(model) })}`);
+      log(
+        `${o.tag} ${JSON.stringify({ epoch: epoch + 1, ...measureCodes(codesOf(train), codesOf(test)) })}`,
+      );
   }
   process.exit(0);
 }
