@@ -91,7 +91,7 @@ def pca_map(request):
     train = np.load(request["train"]).reshape(-1, 784)
     test = np.load(request["test"]).reshape(-1, 784)
     timed = np.load(request["timed"]).reshape(-1, 784)
-    pca = PCA(n_components=2, random_state=0).fit(train)
+    pca = PCA(n_components=request.get("components", 2), random_state=0).fit(train)
     np.save(request["out"] + "-train.npy", pca.transform(train).astype(np.float32))
     np.save(request["out"] + "-test.npy", pca.transform(test).astype(np.float32))
     started = time.time()

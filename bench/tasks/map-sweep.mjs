@@ -41,6 +41,7 @@ const o = args({
   regress: 'none',
   encoder: 'dense',
   channels: '32,64',
+  pca: 0,
 });
 const optional = (value) => (value === 'auto' ? undefined : Number(value));
 
@@ -53,7 +54,7 @@ const probe = aekit.take(train, range(0, m)); // training points scored like hel
 const rest = range(m, n);
 
 function measure(model) {
-  return measureCodes(aekit.embed(model, train, 1000), aekit.embed(model, test, 1000));
+  return measureCodes(aekit.embed(model, fitTrain, 1000), aekit.embed(model, fitTest, 1000));
 }
 
 function measureCodes(trainCodes, testCodes) {
@@ -178,10 +179,36 @@ if (o.regress !== 'none') {
   process.exit(0);
 }
 
+// --pca m: the map's input is the first m principal components (scikit-learn, fitted on the
+// training points) instead of the pixels; the metrics still compare against the pixels.
+let [fitTrain, fitTest, inputShape] = [train, test, [1, 28, 28]];
+if (o.pca > 0) {
+  const dir = scratch('map-sweep');
+  aekit.saveNpy(join(dir, 'train.npy'), train.data, train.shape);
+  aekit.saveNpy(join(dir, 'test.npy'), test.data, test.shape);
+  const answer = python({
+    task: 'pca',
+    components: o.pca,
+    train: join(dir, 'train.npy'),
+    test: join(dir, 'test.npy'),
+    timed: join(dir, 'test.npy'),
+    out: join(dir, 'pca'),
+  });
+  const read = (file) => {
+    const bytes = readFileSync(file);
+    return aekit.parseNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), file)
+      .values;
+  };
+  fitTrain = aekit.createDataset(read(answer.train), [n, o.pca], { labels: train.labels });
+  fitTest = aekit.createDataset(read(answer.test), [m, o.pca], { labels: test.labels });
+  inputShape = [o.pca];
+}
+
 aekit.manualSeed(o.seed);
 const model = aekit.buildModel({
   family: 'map',
-  inputShape: [1, 28, 28],
+  likelihood: o.pca > 0 ? 'gaussian' : 'bernoulli',
+  inputShape,
   latentDim: 2,
   hidden: o.hidden.split(',').map(Number),
   degreesOfFreedom: o.dof,
@@ -190,7 +217,7 @@ const model = aekit.buildModel({
 });
 const begun = Date.now();
 const evaluations = [];
-const summary = aekit.fitMap(model, train, {
+const summary = aekit.fitMap(model, fitTrain, {
   epochs: o.epochs,
   batchSize: o.batchSize,
   learningRate: o.lr,
