@@ -10,7 +10,8 @@
 // together (then it maps no new points at all).
 //
 //   node bench/tasks/maps.mjs [--datasets fashion,mnist] [--fashion-train 10000] [--test 2000] [--epochs 40]
-//     [--loss pairs|tsne] [--perplexity 30] [--exaggeration 1] [--batch-size auto] [--neighbours auto]
+//     [--loss pairs|tsne] [--perplexity 30] [--exaggeration 1] [--batch-size auto] [--lr 0.001]
+//     [--neighbours auto]
 //     [--umap false]
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -39,6 +40,7 @@ const o = args({
   epochs: 40,
   loss: 'pairs',
   batchSize: 'auto',
+  lr: 0.001,
   hidden: '500,500,2000',
   dof: 1,
   perplexity: 30,
@@ -129,6 +131,7 @@ for (const name of o.datasets.split(',')) {
     epochs: o.epochs,
     loss: o.loss,
     batchSize: o.batchSize === 'auto' ? undefined : Number(o.batchSize),
+    learningRate: o.lr,
     exaggeration: o.exaggeration,
     seed: o.seed,
     graph,

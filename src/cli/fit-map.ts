@@ -36,7 +36,7 @@ interface FitMapCommandOptions extends DataOptions, EngineOptions {
   dof: number;
   reconstructionWeight: number;
   epochs: number;
-  batchSize?: number;
+  batchSize: number;
   lr: number;
   seed: number;
 }
@@ -90,8 +90,9 @@ export function fitMapCommand(): Command {
     .option('--epochs <n>', 'passes over the data as anchors', integer(1), 20)
     .option(
       '--batch-size <n>',
-      'anchors per step for pairs (default 512), points per step for tsne (default 2048)',
+      'anchors per step for pairs, points per step for tsne',
       integer(2),
+      512,
     )
     .option('--lr <rate>', 'learning rate', number(0, Infinity, true), 1e-3)
     .option('--seed <n>', 'seed of the weights and the pairs', integer(0), 0);

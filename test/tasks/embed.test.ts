@@ -134,7 +134,8 @@ test('parametric t-SNE on the graph keeps held-out clusters apart; a bad loss is
   const knn = knnAccuracy(trainCodes, trainLabels, codes, heldOut.labels as Int32Array, { dim: 2 });
   assert.ok(knn.accuracy >= 0.95, `5-NN accuracy ${knn.accuracy}`);
   const trust = trustworthiness(heldOut.data, codes, { n: 100, dimHigh: 20, dimLow: 2 });
-  assert.ok(trust.trustworthiness > 0.85, `trustworthiness ${trust.trustworthiness}`);
+  // 0.954 here; the same map after 2 epochs is at 0.917.
+  assert.ok(trust.trustworthiness > 0.93, `trustworthiness ${trust.trustworthiness}`);
 
   assert.throws(
     () => fitMap(model, trainSet, { epochs: 1, loss: 'umap' as 'tsne' }),
