@@ -91,7 +91,7 @@ def pca_map(request):
     train = np.load(request["train"]).reshape(-1, 784)
     test = np.load(request["test"]).reshape(-1, 784)
     timed = np.load(request["timed"]).reshape(-1, 784)
-    pca = PCA(n_components=2, random_state=0).fit(train)
+    pca = PCA(n_components=request.get("components", 2), random_state=0).fit(train)
     np.save(request["out"] + "-train.npy", pca.transform(train).astype(np.float32))
     np.save(request["out"] + "-test.npy", pca.transform(test).astype(np.float32))
     started = time.time()
@@ -100,9 +100,26 @@ def pca_map(request):
             "embedSeconds": time.time() - started}
 
 
+def tsne_map(request):
+    """Non-parametric t-SNE of training and held-out points together (it maps no new points),
+    as a reference for what a parametric map could reach on the same points."""
+    from sklearn.manifold import TSNE
+
+    train = np.load(request["train"]).reshape(-1, 784)
+    test = np.load(request["test"]).reshape(-1, 784)
+    started = time.time()
+    both = TSNE(n_components=2, perplexity=30, init="pca", learning_rate="auto",
+                random_state=0, n_jobs=1).fit_transform(np.concatenate([train, test]))
+    seconds = time.time() - started
+    np.save(request["out"] + "-train.npy", both[: len(train)].astype(np.float32))
+    np.save(request["out"] + "-test.npy", both[len(train):].astype(np.float32))
+    return {"train": request["out"] + "-train.npy", "test": request["out"] + "-test.npy",
+            "fitSeconds": seconds}
+
+
 def main():
     request = json.load(sys.stdin)
-    task = {"denoise": denoise, "anomaly": anomaly, "pca": pca_map}[request["task"]]
+    task = {"denoise": denoise, "anomaly": anomaly, "pca": pca_map, "tsne": tsne_map}[request["task"]]
     json.dump(task(request), sys.stdout)
 
 

@@ -10,6 +10,8 @@
 // together (then it maps no new points at all).
 //
 //   node bench/tasks/maps.mjs [--datasets fashion,mnist] [--fashion-train 10000] [--test 2000] [--epochs 40]
+//     [--loss pairs|tsne] [--perplexity 30] [--exaggeration 1] [--batch-size auto] [--lr 0.001]
+//     [--neighbours auto]
 //     [--umap false]
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -30,17 +32,20 @@ import {
 } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
-const { UMAP } = require('umap-js');
 
 const o = args({
   datasets: 'fashion,mnist',
   fashionTrain: 10000,
   test: 2000,
   epochs: 40,
-  batchSize: 512,
+  loss: 'pairs',
+  batchSize: 'auto',
+  lr: 0.001,
   hidden: '500,500,2000',
   dof: 1,
-  neighbours: 15,
+  perplexity: 30,
+  exaggeration: 1,
+  neighbours: 'auto',
   seed: 0,
   umap: true,
 });
@@ -109,19 +114,30 @@ for (const name of o.datasets.split(',')) {
     latentDim: 2,
     hidden: o.hidden.split(',').map(Number),
     degreesOfFreedom: o.dof,
+    perplexity: o.perplexity,
   });
+  // fitMap's defaults by loss: 15 neighbours for pairs, 3 x perplexity for tsne.
+  const neighbours =
+    o.neighbours === 'auto'
+      ? o.loss === 'tsne'
+        ? Math.ceil(3 * o.perplexity)
+        : 15
+      : Number(o.neighbours);
   let begun = Date.now();
-  const graph = aekit.neighbourGraph(train, o.neighbours);
+  const graph = aekit.neighbourGraph(train, neighbours);
   const graphSeconds = (Date.now() - begun) / 1000;
   log(`${name} kNN graph in ${graphSeconds.toFixed(1)} s`);
   const summary = aekit.fitMap(model, train, {
     epochs: o.epochs,
-    batchSize: o.batchSize,
+    loss: o.loss,
+    batchSize: o.batchSize === 'auto' ? undefined : Number(o.batchSize),
+    learningRate: o.lr,
+    exaggeration: o.exaggeration,
     seed: o.seed,
     graph,
     onEpoch: (r) =>
       log(
-        `${name} map epoch ${r.epoch + 1}/${o.epochs}: pairs ${r.neighbourhood.toFixed(4)}, reconstruction ${r.reconstruction.toFixed(1)}, ${r.seconds.toFixed(1)} s`,
+        `${name} map epoch ${r.epoch + 1}/${o.epochs}: ${o.loss} ${r.neighbourhood.toFixed(4)}, reconstruction ${r.reconstruction.toFixed(1)}, ${r.seconds.toFixed(1)} s`,
       ),
   });
   const trainSeconds = (Date.now() - begun) / 1000;
@@ -169,6 +185,8 @@ for (const name of o.datasets.split(',')) {
   log(`${name} pca: ${JSON.stringify(row.pca)}`);
 
   if (o.umap !== false && o.umap !== 'false') {
+    // Loaded here, so that --umap false runs without bench/tasks' npm install.
+    const { UMAP } = require('umap-js');
     // UMAP: fit on the training points, held-out points through transform() as shipped.
     const trainRows = rows(train.data, train.shape[0], 784);
     const testRows = rows(test.data, test.shape[0], 784);

@@ -1,8 +1,9 @@
 /**
  * `aekit fit-map`: trains a parametric map (the 'map' family) on a data source with the
  * neighbour-graph trainer (`fitMap`): the exact k-nearest-neighbour graph of the data, then
- * epochs of neighbour pairs under the InfoNC-t-SNE loss, with a decoder. Writes a model file
- * that `aekit embed` maps new data with.
+ * epochs of neighbour pairs under the InfoNC-t-SNE loss (`--loss pairs`) or of batches under
+ * parametric t-SNE's KL divergence (`--loss tsne`), with a decoder. Writes a model file that
+ * `aekit embed` maps new data with.
  */
 import { Command, Option } from 'commander';
 
@@ -28,7 +29,10 @@ interface FitMapCommandOptions extends DataOptions, EngineOptions {
   latent: number;
   hidden: number[];
   likelihood?: 'bernoulli' | 'gaussian';
-  neighbours: number;
+  neighbours?: number;
+  loss: 'pairs' | 'tsne';
+  perplexity: number;
+  exaggeration: number;
   dof: number;
   reconstructionWeight: number;
   epochs: number;
@@ -61,11 +65,35 @@ export function fitMapCommand(): Command {
         'reconstruction term (default: bernoulli for [0, 1] data)',
       ).choices(['bernoulli', 'gaussian']),
     )
-    .option('--neighbours <k>', 'neighbours per sample in the graph', integer(1), 15)
+    .addOption(
+      new Option(
+        '--loss <name>',
+        "the map's loss: pairs (InfoNC-t-SNE on neighbour pairs) or tsne (parametric t-SNE)",
+      )
+        .choices(['pairs', 'tsne'])
+        .default('pairs'),
+    )
+    .option(
+      '--neighbours <k>',
+      'neighbours per sample in the graph (default: 15 for pairs, 3 x perplexity for tsne)',
+      integer(1),
+    )
+    .option('--perplexity <p>', 'effective neighbours per sample (tsne)', number(1), 30)
+    .option(
+      '--exaggeration <a>',
+      'attraction multiplier over the first quarter of the epochs',
+      number(0),
+      1,
+    )
     .option('--dof <v>', "degrees of freedom of the map's Student-t kernel", number(0.01, 100), 1)
     .option('--reconstruction-weight <w>', 'weight of the reconstruction term', number(0), 0.001)
     .option('--epochs <n>', 'passes over the data as anchors', integer(1), 20)
-    .option('--batch-size <n>', 'anchors per step (each brings a neighbour)', integer(2), 512)
+    .option(
+      '--batch-size <n>',
+      'anchors per step for pairs, points per step for tsne',
+      integer(2),
+      512,
+    )
     .option('--lr <rate>', 'learning rate', number(0, Infinity, true), 1e-3)
     .option('--seed <n>', 'seed of the weights and the pairs', integer(0), 0);
   addEngineOptions(command);
@@ -90,10 +118,12 @@ async function runFitMap(dataOptions: DataOptions, options: FitMapCommandOptions
   }
   const likelihood = options.likelihood ?? (unit ? 'bernoulli' : 'gaussian');
   const n = dataset.shape[0];
-  if (n <= options.neighbours) {
+  const neighbours =
+    options.neighbours ?? (options.loss === 'pairs' ? 15 : Math.ceil(3 * options.perplexity));
+  if (n <= neighbours) {
     throw new aekit.AekitError(
       'BAD_INPUT',
-      `${dataset.source}: samples: expected more than --neighbours ${options.neighbours}, got ${n}`,
+      `${dataset.source}: samples: expected more than --neighbours ${neighbours}, got ${n}`,
     );
   }
 
@@ -105,19 +135,22 @@ async function runFitMap(dataOptions: DataOptions, options: FitMapCommandOptions
     likelihood,
     hidden: options.hidden,
     degreesOfFreedom: options.dof,
+    perplexity: options.perplexity,
     reconstructionWeight: options.reconstructionWeight,
   }) as InstanceType<typeof aekit.ParametricMap>;
 
   const graphStart = Date.now();
-  const graph = aekit.neighbourGraph(dataset, options.neighbours);
+  const graph = aekit.neighbourGraph(dataset, neighbours);
   printNotices([
-    `${formatCount(n)} samples, ${options.neighbours}-nearest-neighbour graph in ` +
+    `${formatCount(n)} samples, ${neighbours}-nearest-neighbour graph in ` +
       formatSeconds((Date.now() - graphStart) / 1000),
   ]);
   const summary = aekit.fitMap(model, dataset, {
     epochs: options.epochs,
+    loss: options.loss,
     batchSize: options.batchSize,
     learningRate: options.lr,
+    exaggeration: options.exaggeration,
     seed: options.seed,
     graph,
     onEpoch: (record) =>

@@ -252,3 +252,105 @@ export function neighbourPairLoss(
   const attraction = logKernel.mul(partners).sum(1); // [2n]
   return logNormaliser.sub(attraction.mul(exaggeration)).mean();
 }
+
+/**
+ * t-SNE's conditional affinities p(j | i) over each point's k nearest neighbours (van der
+ * Maaten and Hinton 2008, computed on a kNN graph as in Barnes-Hut t-SNE, van der Maaten,
+ * JMLR 2014): a Gaussian over the neighbours' squared distances whose precision is set by
+ * bisection so that each row's perplexity is `perplexity` (capped at k, where the row is
+ * uniform). `squaredDistances` is [n, k] row-major; the result is too, each row summing to 1.
+ * The symmetric joint affinities are p_ij = (p(j | i) + p(i | j)) / 2n.
+ */
+export function neighbourAffinities(
+  squaredDistances: Float32Array,
+  k: number,
+  perplexity: number,
+): Float32Array {
+  checkInteger(k, 'neighbourAffinities: k', 1);
+  checkNumber(perplexity, 'neighbourAffinities: perplexity', 1);
+  if (squaredDistances.length % k !== 0) {
+    throw new AekitError(
+      'BAD_INPUT',
+      `neighbourAffinities: squaredDistances: expected a multiple of k ${k} values, got ` +
+        `${squaredDistances.length}`,
+    );
+  }
+  const n = squaredDistances.length / k;
+  const target = Math.log(perplexity);
+  const out = new Float32Array(n * k);
+  const shifted = new Float64Array(k);
+  const weights = new Float64Array(k);
+  for (let i = 0; i < n; i++) {
+    const row = squaredDistances.subarray(i * k, (i + 1) * k);
+    let nearest = Infinity;
+    let mean = 0;
+    for (let t = 0; t < k; t++) nearest = Math.min(nearest, row[t]);
+    // Distances less the nearest's leave every row's weights the same and keep exp() from
+    // underflowing; scaled by their mean, one bisection range suits every row.
+    for (let t = 0; t < k; t++) mean += (row[t] - nearest) / k;
+    for (let t = 0; t < k; t++) shifted[t] = mean > 0 ? (row[t] - nearest) / mean : 0;
+    let low = Math.log(1e-6);
+    let high = Math.log(1e6);
+    let beta = 0; // uniform where the perplexity cannot be reached (perplexity >= k)
+    if (perplexity < k && mean > 0) {
+      for (let step = 0; step < BISECTION_STEPS + 24; step++) {
+        beta = Math.exp((low + high) / 2);
+        let total = 0;
+        let spread = 0;
+        for (let t = 0; t < k; t++) {
+          weights[t] = Math.exp(-beta * shifted[t]);
+          total += weights[t];
+          spread += shifted[t] * weights[t];
+        }
+        const entropy = Math.log(total) + (beta * spread) / total;
+        if (entropy > target) low = (low + high) / 2;
+        else high = (low + high) / 2;
+      }
+      beta = Math.exp((low + high) / 2);
+    }
+    let total = 0;
+    for (let t = 0; t < k; t++) total += weights[t] = Math.exp(-beta * shifted[t]);
+    for (let t = 0; t < k; t++) out[i * k + t] = weights[t] / total;
+  }
+  return out;
+}
+
+/**
+ * KL(P || Q) of a batch under t-SNE's objective, with sparse data affinities: `pairs` holds
+ * flat indices a * n + b into the [n, n] pairs of `codes` ([n, dim]), each ordered pair at
+ * most once, `affinities` their p_ab (symmetric, summing to 1), and Q the Student-t
+ * affinities among all n codes, normalised over the batch as in parametric t-SNE (van der
+ * Maaten 2009). With `exaggeration` a above 1 the attraction is a times stronger, t-SNE's
+ * early exaggeration; at 1 the value is the KL divergence. A scalar tensor.
+ */
+export function sparseMapDivergence(
+  codes: Tensor,
+  pairs: Tensor,
+  affinities: Tensor,
+  dof: number,
+  exaggeration = 1,
+): Tensor {
+  const n = codes.shape[0];
+  if (n < 2) {
+    throw new AekitError(
+      'BAD_INPUT',
+      `sparseMapDivergence: codes: expected at least 2 rows, got ${n}`,
+    );
+  }
+  const squared = codes.square().sum(1, true); // [n, 1]
+  const products = codes.matmul(codes.t()).mul(2); // [n, n]
+  const distances = squared.add(squared.t()).sub(products).clamp(0, null); // [n, n]
+  const logKernel = distances
+    .div(dof)
+    .add(1)
+    .log()
+    .mul(-(dof + 1) / 2); // [n, n]
+  const self = eye(n).gt(0.5);
+  const logNormaliser = logKernel.maskedFill(self, -Infinity).flatten().logsumexp(0); // []
+  const attraction = logKernel.flatten().indexSelect(0, pairs).mul(affinities).sum(); // []
+  // sum p log p is a constant for the codes; it makes the value a true KL divergence.
+  const entropyTerm = noGrad(() =>
+    affinities.mul(affinities.clamp(1e-30, null).log()).sum().item(),
+  );
+  return logNormaliser.sub(attraction.mul(exaggeration)).add(entropyTerm);
+}

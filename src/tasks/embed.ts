@@ -14,6 +14,7 @@ import {
   callOp,
   checkInteger,
   checkNumber,
+  invalid,
   noGrad,
   tensor,
   tidy,
@@ -23,8 +24,10 @@ import { Dataset, Xoshiro128, permutation, sampleSize } from '../data/index.js';
 import {
   Autoencoder,
   ParametricMap,
+  neighbourAffinities,
   neighbourPairLoss,
   reconstructionTerm,
+  sparseMapDivergence,
 } from '../models/index.js';
 import { Adam, CosineAnnealingLR } from '../optim/index.js';
 import { checkBatchSize, checkModelInput, runBatches } from './batches.js';
@@ -44,6 +47,8 @@ export interface NeighbourGraph {
   k: number;
   /** [n, k] row-major: the neighbours of point i, nearest first. */
   indices: Int32Array;
+  /** [n, k] row-major: squared Euclidean distances to those neighbours. */
+  distances: Float32Array;
 }
 
 const TOPK = new Op('aten::topk');
@@ -65,42 +70,79 @@ export function neighbourGraph(dataset: Dataset, k: number): NeighbourGraph {
     );
   }
   const indices = new Int32Array(n * k);
+  const squaredDistances = new Float32Array(n * k);
   noGrad(() =>
     tidy(() => {
       const points = tensor(dataset.data, { shape: [n, dim] });
       const norms = points.square().sum(1).unsqueeze(0); // [1, n]
+      const rowNorms = norms.toFloat32Array();
       for (let start = 0; start < n; start += GRAPH_BLOCK) {
         const rows = Math.min(GRAPH_BLOCK, n - start);
         tidy(() => {
           const block = points.narrow(0, start, rows); // [rows, dim]
           // |a|^2 + |b|^2 - 2 a.b; the row's own norm is a constant per row and left out.
           const distances = norms.sub(block.matmul(points.t()).mul(2)); // [rows, n]
-          const [, nearest] = callOp<unknown[]>(TOPK, [distances.handle, k + 1, 1, false, true]);
+          const [values, nearest] = callOp<unknown[]>(TOPK, [
+            distances.handle,
+            k + 1,
+            1,
+            false,
+            true,
+          ]);
           const found = wrap(nearest).toNumbers(); // [rows, k + 1]
+          const partial = wrap(values).toFloat32Array(); // [rows, k + 1], less the row's norm
           for (let r = 0; r < rows; r++) {
             const i = start + r;
             let written = 0;
             for (let j = 0; j <= k && written < k; j++) {
               const candidate = found[r * (k + 1) + j];
-              if (candidate !== i) indices[i * k + written++] = candidate;
+              if (candidate === i) continue;
+              // Rounding can leave a tiny negative for a duplicate point.
+              squaredDistances[i * k + written] = Math.max(
+                0,
+                partial[r * (k + 1) + j] + rowNorms[i],
+              );
+              indices[i * k + written++] = candidate;
             }
           }
         });
       }
     }),
   );
-  return { n, k, indices };
+  return { n, k, indices, distances: squaredDistances };
 }
 
 /** Options of {@link fitMap}. */
 export interface FitMapOptions {
-  /** Passes over the training samples as anchors. */
+  /** Passes over the training samples. */
   epochs: number;
-  /** Anchors per step (each brings one neighbour). Default: 512. */
+  /**
+   * The map's loss. 'pairs': each step takes anchors with one neighbour each, and each point
+   * should be nearer its partner than the rest of the batch (InfoNC-t-SNE,
+   * `neighbourPairLoss`). 'tsne': parametric t-SNE (van der Maaten 2009): each step takes a
+   * batch of points and minimises KL(P || Q) among them (`sparseMapDivergence`), P from
+   * perplexity-calibrated affinities on the kNN graph (the config's `perplexity`), Q the
+   * Student-t affinities of their codes normalised over the batch. Default: 'pairs',
+   * level with 'tsne' on 10,000 Fashion-MNIST images and ahead on all 60,000 and on MNIST
+   * digits (BENCHMARKS.md).
+   *
+   * Limitation: with 'tsne', P is restricted to the batch's points, so a point meets about
+   * k x batchSize / n of its k graph neighbours per step; with n much larger than the batch
+   * (60,000 Fashion-MNIST images) its map was weaker than the pair loss's.
+   */
+  loss?: 'pairs' | 'tsne';
+  /**
+   * Anchors per step (each brings one neighbour) for 'pairs'; points per step for 'tsne'.
+   * Default: 512. (For 'tsne', 2048 points per step made 4 times fewer steps and a worse map
+   * of MNIST digits in 40 epochs.)
+   */
   batchSize?: number;
   /** Adam's learning rate. Default: 1e-3. */
   learningRate?: number;
-  /** Neighbours per sample in the graph that pairs are drawn from. Default: 15. */
+  /**
+   * Neighbours per sample in the graph. Default: 15 for 'pairs'; for 'tsne' three times the
+   * config's perplexity (90 at perplexity 30), as Barnes-Hut t-SNE takes.
+   */
   neighbours?: number;
   /** Seed of the anchor order and neighbour draws. Default: 0. */
   seed?: number;
@@ -114,7 +156,8 @@ export interface FitMapOptions {
   decoderShare?: number;
   /**
    * How many points of the data each negative in a batch stands for (see
-   * `neighbourPairLoss`). Default: (n - 2) / (2 batchSize - 2), the whole data's normaliser.
+   * `neighbourPairLoss`; 'pairs' only). Default: (n - 2) / (2 batchSize - 2), the whole
+   * data's normaliser.
    */
   negativeWeight?: number;
   /**
@@ -137,7 +180,7 @@ export interface FitMapOptions {
 /** One epoch of {@link fitMap}. */
 export interface FitMapEpoch {
   epoch: number;
-  /** Mean neighbour-pair loss. */
+  /** Mean of the map's loss over the steps: the pair loss, or the batches' KL(P || Q). */
   neighbourhood: number;
   /** Mean reconstruction term per sample. */
   reconstruction: number;
@@ -153,6 +196,7 @@ export interface FitMapSummary {
   seed: number;
   options: {
     epochs: number;
+    loss: 'pairs' | 'tsne';
     batchSize: number;
     learningRate: number;
     neighbours: number;
@@ -165,9 +209,10 @@ export interface FitMapSummary {
 }
 
 /**
- * Trains a parametric map on `dataset`: each step takes `batchSize` anchors in a seeded
- * order, draws one of each anchor's nearest neighbours, and minimises the neighbour-pair
- * loss of their codes plus the reconstruction term weighted by the config's
+ * Trains a parametric map on `dataset` with the chosen loss (see {@link FitMapOptions}):
+ * 'pairs' takes `batchSize` anchors per step in a seeded order, each with one of its nearest
+ * neighbours; 'tsne' takes `batchSize` points per step and the affinities among them. Both
+ * add the reconstruction term of a share of the batch, weighted by the config's
  * `reconstructionWeight`. The model keeps the final weights.
  *
  * Limitation: no checkpoints or resume, unlike `train`; a killed run starts again.
@@ -179,6 +224,10 @@ export function fitMap(
 ): FitMapSummary {
   checkModelInput(model, dataset, 'fitMap');
   const epochs = checkInteger(options?.epochs, 'fitMap: options.epochs', 1);
+  const loss = options.loss ?? 'pairs';
+  if (loss !== 'pairs' && loss !== 'tsne') {
+    throw new TypeError(invalid('fitMap: options.loss', "'pairs' or 'tsne'", loss));
+  }
   const batchSize = checkInteger(options.batchSize ?? 512, 'fitMap: options.batchSize', 2);
   const learningRate = checkNumber(options.learningRate ?? 1e-3, 'fitMap: options.learningRate', 0);
   const seed = checkInteger(options.seed ?? 0, 'fitMap: options.seed', 0);
@@ -201,8 +250,9 @@ export function fitMap(
       `fitMap: options.schedule: expected 'cosine' or 'constant', got ${String(schedule)}`,
     );
   }
+  const perplexity = model.config.perplexity;
   const neighbours = checkInteger(
-    options.neighbours ?? Math.min(15, n - 1),
+    options.neighbours ?? Math.min(loss === 'pairs' ? 15 : Math.ceil(3 * perplexity), n - 1),
     'fitMap: options.neighbours',
     1,
     n - 1,
@@ -225,6 +275,9 @@ export function fitMap(
       `fitMap: options.graph: expected a graph of ${n} points, got ${graph.n}`,
     );
   }
+  // p(j | i) over each point's graph neighbours, for 'tsne' only.
+  const conditional =
+    loss === 'tsne' ? neighbourAffinities(graph.distances, graph.k, perplexity) : null;
 
   const started = Date.now();
   const optimizer = new Adam(model.parameters(), { lr: learningRate });
@@ -240,46 +293,62 @@ export function fitMap(
       const epochStart = Date.now();
       const order = permutation(n, seed, epoch);
       const random = new Xoshiro128(seed, 1000 + epoch);
+      const strength = epoch < exaggerationEpochs ? exaggeration : 1;
       let neighbourhoodTotal = 0;
       let reconstructionTotal = 0;
       let steps = 0;
-      // A last batch of fewer than 2 anchors would have no negatives; it is left out.
+      // A last batch of fewer than 2 points would have nothing to compare; it is left out.
       for (let start = 0; start + 2 <= n; start += batchSize) {
         const size = Math.min(batchSize, n - start);
-        const picked = new Int32Array(2 * size);
-        for (let b = 0; b < size; b++) {
-          const anchor = order[start + b];
-          picked[b] = anchor;
-          picked[size + b] = graph.indices[anchor * graph.k + random.int(graph.k)];
-        }
-        const [pairLoss, reconstruction] = tidy(() => {
-          const x = inputs.indexSelect(0, tensor(picked, { dtype: 'int64' })); // [2 size, ...]
-          const codes = model.encode(x); // [2 size, latentDim]
-          const pair = neighbourPairLoss(codes, dof, {
-            negativeWeight,
-            exaggeration: epoch < exaggerationEpochs ? exaggeration : 1,
-          });
+        const batch =
+          conditional === null
+            ? pairBatch(order, start, size, graph, random)
+            : affinityBatch(order, start, size, graph, conditional);
+        if (batch === null) continue; // no pair of neighbours among these points
+        const [mapLoss, reconstruction] = tidy(() => {
+          const x = inputs.indexSelect(0, tensor(batch.picked, { dtype: 'int64' })); // [b, ...]
+          const codes = model.encode(x); // [b, latentDim]
+          const neighbourhood =
+            batch.pairs === undefined || batch.affinities === undefined
+              ? neighbourPairLoss(codes, dof, { negativeWeight, exaggeration: strength })
+              : sparseMapDivergence(
+                  codes,
+                  tensor(batch.pairs, { dtype: 'int64' }),
+                  tensor(batch.affinities),
+                  dof,
+                  strength,
+                );
+          // The batch's first points come in a random order: a share of them is an unbiased
+          // sample for the decoder, which costs as much as the encoder.
+          const decoded = Math.max(1, Math.round(decoderShare * codes.shape[0]));
           const rebuilt = reconstructionTerm(
-            model.decodeRaw(codes),
-            x,
+            model.decodeRaw(codes.narrow(0, 0, decoded)),
+            x.narrow(0, 0, decoded),
             model.config.likelihood,
           ).mean();
-          const loss = pair.add(rebuilt, weight);
+          const total = neighbourhood.add(rebuilt, weight);
           optimizer.zeroGrad();
-          loss.backward();
+          total.backward();
           optimizer.step();
-          return [pair.item(), rebuilt.item()];
+          return [neighbourhood.item(), rebuilt.item()];
         });
-        if (!Number.isFinite(pairLoss) || !Number.isFinite(reconstruction)) {
+        if (!Number.isFinite(mapLoss) || !Number.isFinite(reconstruction)) {
           throw new AekitError(
             'NOT_FINITE',
             `fitMap: the loss is not finite at epoch ${epoch + 1}, step ${steps + 1}; try a ` +
               'lower learning rate',
           );
         }
-        neighbourhoodTotal += pairLoss;
+        neighbourhoodTotal += mapLoss;
         reconstructionTotal += reconstruction;
         steps++;
+      }
+      if (steps === 0) {
+        throw new AekitError(
+          'BAD_INPUT',
+          `${dataset.source}: fitMap: no batch of ${batchSize} points holds a pair of ` +
+            'neighbours; raise options.batchSize',
+        );
       }
       const record: FitMapEpoch = {
         epoch,
@@ -304,6 +373,7 @@ export function fitMap(
     seed,
     options: {
       epochs,
+      loss,
       batchSize,
       learningRate,
       neighbours: graph.k,
@@ -314,4 +384,67 @@ export function fitMap(
       exaggerationEpochs,
     },
   };
+}
+
+/** The points of one step and, for 'tsne', the affinities among them. */
+interface MapBatch {
+  /** Indices of the batch's points in the dataset. */
+  picked: Int32Array;
+  /** Flat indices a * size + b of the pairs with an affinity ('tsne' only). */
+  pairs?: Int32Array;
+  /** Their affinities, symmetric and summing to 1 ('tsne' only). */
+  affinities?: Float32Array;
+}
+
+/** `size` anchors from `order`, then one random graph neighbour of each, in the same order. */
+function pairBatch(
+  order: Int32Array,
+  start: number,
+  size: number,
+  graph: NeighbourGraph,
+  random: Xoshiro128,
+): MapBatch {
+  const picked = new Int32Array(2 * size);
+  for (let b = 0; b < size; b++) {
+    const anchor = order[start + b];
+    picked[b] = anchor;
+    picked[size + b] = graph.indices[anchor * graph.k + random.int(graph.k)];
+  }
+  return { picked };
+}
+
+/**
+ * `size` points from `order` and t-SNE's joint affinities among them: p_ab proportional to
+ * p(b | a) + p(a | b) over the graph edges that join two points of the batch, normalised over
+ * the batch, as parametric t-SNE computes P within each batch. Null when no edge joins two
+ * of the points.
+ */
+function affinityBatch(
+  order: Int32Array,
+  start: number,
+  size: number,
+  graph: NeighbourGraph,
+  conditional: Float32Array,
+): MapBatch | null {
+  const picked = Int32Array.from(order.subarray(start, start + size));
+  const position = new Map<number, number>();
+  picked.forEach((point, b) => position.set(point, b));
+  // Each ordered pair once: an edge found from both ends adds both conditionals.
+  const joint = new Map<number, number>();
+  let total = 0;
+  for (let a = 0; a < size; a++) {
+    const point = picked[a];
+    for (let t = 0; t < graph.k; t++) {
+      const b = position.get(graph.indices[point * graph.k + t]);
+      if (b === undefined) continue;
+      const p = conditional[point * graph.k + t];
+      joint.set(a * size + b, (joint.get(a * size + b) ?? 0) + p);
+      joint.set(b * size + a, (joint.get(b * size + a) ?? 0) + p);
+      total += 2 * p;
+    }
+  }
+  if (joint.size === 0 || total <= 0) return null;
+  const pairs = Int32Array.from(joint.keys());
+  const affinities = Float32Array.from(joint.values(), (p) => p / total);
+  return { picked, pairs, affinities };
 }

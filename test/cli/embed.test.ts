@@ -47,6 +47,31 @@ before(async () => {
   );
 });
 
+test('fit-map --loss tsne: three times the perplexity of neighbours, a map that embeds', async () => {
+  const args = [
+    'fit-map',
+    '--data',
+    'train.npy',
+    '--hidden',
+    '32',
+    '--epochs',
+    '3',
+    '--loss',
+    'tsne',
+  ];
+  const fit = await succeed(
+    [...args, '--perplexity', '5', '--batch-size', '150', '-o', 'tsne.aekit'],
+    dir,
+  );
+  assert.match(fit.stderr, /300 samples, 15-nearest-neighbour graph in /);
+  assert.match(fit.stderr, /^epoch 3\/3 {2}neighbourhood [\d.]+ {2}reconstruction [\d.]+/m);
+  const result = await succeed(
+    ['embed', 'held.npy', '--model', 'tsne.aekit', '-o', 'tsne.csv', '--labels', 'held-labels.npy'],
+    dir,
+  );
+  assert.match(result.stdout, /^mapped 60 samples of held\.npy with map/);
+});
+
 test('coordinates with labels, a plot, and both numbers', async () => {
   const args = ['embed', 'held.npy', '--labels', 'held-labels.npy', '--model', 'map.aekit'];
   const train = ['--train-labels', 'train-labels.npy'];
@@ -151,6 +176,16 @@ test('bad input is one line naming the file and field, with exit code 2', async 
     ['fit-map', 'nan.npy', '-o', 'm.aekit'],
     dir,
     /nan\.npy: data: expected finite numbers/,
+  );
+  await badInput(
+    ['fit-map', 'few.npy', '-o', 'm.aekit', '--loss', 'tsne', '--perplexity', '2'],
+    dir,
+    /few\.npy: samples: expected more than --neighbours 6, got 5/,
+  );
+  await badInput(
+    ['fit-map', 'train.npy', '-o', 'm.aekit', '--loss', 'umap'],
+    dir,
+    /'--loss <name>' argument 'umap' is invalid/,
   );
   await badInput(
     ['fit-map', 'train.npy', '-o', 'm.aekit', '--latent', '4'],

@@ -15,9 +15,11 @@ import {
   dataAffinities,
   loadModel,
   mapDivergence,
+  neighbourAffinities,
   neighbourPairLoss,
   resolveConfig,
   saveModel,
+  sparseMapDivergence,
 } from '../../src/models/index.js';
 import { train } from '../../src/train/index.js';
 
@@ -99,6 +101,76 @@ test('the KL divergence and the neighbour-pair loss equal their direct sums', ()
   assert.throws(
     () => neighbourPairLoss(tensor(points(5, 2, 1)), 1),
     /expected an even number of rows/,
+  );
+});
+
+test('neighbour affinities reach the perplexity in each row, uniform where they cannot', () => {
+  const random = new Xoshiro128(4);
+  const k = 9;
+  const distances = Float32Array.from({ length: 6 * k }, (_, i) => 1 + (i % k) + random.next());
+  const p = neighbourAffinities(distances, k, 4);
+  for (let i = 0; i < 6; i++) {
+    const row = Array.from(p.subarray(i * k, (i + 1) * k));
+    const entropy = -row.reduce((s, v) => s + v * Math.log(v), 0);
+    assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-6);
+    assert.ok(Math.abs(Math.exp(entropy) - 4) < 1e-3, `row ${i}: perplexity ${Math.exp(entropy)}`);
+    assert.ok(row[0] > row[k - 1], 'nearer neighbours weigh more');
+  }
+  // Perplexity k or more, or all neighbours at one distance: every neighbour weighs 1 / k.
+  for (const q of [
+    neighbourAffinities(distances, k, 30),
+    neighbourAffinities(new Float32Array(k), k, 4),
+  ]) {
+    q.subarray(0, k).forEach((v) => assert.ok(Math.abs(v - 1 / k) < 1e-6));
+  }
+  assert.throws(
+    () => neighbourAffinities(new Float32Array(10), 3, 2),
+    /multiple of k 3 values, got 10/,
+  );
+  assert.throws(() => neighbourAffinities(distances, k, 0.5), RangeError);
+});
+
+test('the sparse KL divergence equals the dense one, and exaggeration scales the attraction', () => {
+  const x = points(10, 3, 5);
+  const codes = points(10, 2, 6);
+  const p = referenceAffinities(x, 3);
+  // The pairs with the largest affinities, and their mirrors, renormalised; the rest are 0.
+  const kept = p.map((row) => row.map((v) => (v > 0.01 ? v : 0)));
+  const total = kept.flat().reduce((a, b) => a + b, 0);
+  const dense = kept.map((row) => row.map((v) => v / total));
+  const pairs: number[] = [];
+  const values: number[] = [];
+  dense.forEach((row, a) =>
+    row.forEach((v, b) => {
+      if (v > 0) {
+        pairs.push(a * 10 + b);
+        values.push(v);
+      }
+    }),
+  );
+  assert.ok(pairs.length > 10 && pairs.length < 60, `${pairs.length} pairs`);
+  const sparse = (exaggeration: number) =>
+    tidy(() =>
+      sparseMapDivergence(
+        tensor(codes),
+        tensor(Int32Array.from(pairs), { dtype: 'int64' }),
+        tensor(values),
+        1,
+        exaggeration,
+      ).item(),
+    );
+  const expected = tidy(() => mapDivergence(tensor(dense), tensor(codes), 1).item());
+  assert.ok(Math.abs(sparse(1) - expected) < 1e-4, `${sparse(1)} vs ${expected}`);
+  // -a sum p log w: four times the attraction adds three more of it.
+  let attraction = 0;
+  pairs.forEach((flat, e) => {
+    const [a, b] = [Math.floor(flat / 10), flat % 10];
+    attraction += values[e] * Math.log(1 + distance2(codes[a], codes[b]));
+  });
+  assert.ok(Math.abs(sparse(4) - sparse(1) - 3 * attraction) < 1e-4);
+  assert.throws(
+    () => sparseMapDivergence(tensor([[0, 1]]), tensor([0], { dtype: 'int64' }), tensor([1]), 1),
+    /expected at least 2 rows, got 1/,
   );
 });
 

@@ -1,0 +1,248 @@
+// One Fashion-MNIST map setting, measured as the maps bench measures it, plus the same numbers
+// on training points: is a poor map poor on the points it was fitted on (the loss or its
+// optimisation) or only on held-out points (the encoder's generalisation)?
+//
+// Held-out: 5-NN accuracy of the first `--test` test images (classifier fitted on all the
+// training points' coordinates) and their trustworthiness (k = 5), exactly as maps.mjs.
+// Training: the first `--test` training images scored by a 5-NN classifier fitted on the
+// other training points' coordinates, and their trustworthiness among themselves.
+//
+//   node bench/tasks/map-sweep.mjs [--fashion-train 10000] [--test 2000] [--epochs 40]
+//     [--eval-every 10] [--loss pairs|tsne] [--neighbours 15] [--batch-size 512] [--lr 0.001]
+//     [--negative-weight auto] [--exaggeration 1] [--exaggeration-epochs auto]
+//     [--perplexity 30] [--reconstruction-weight 0.001] [--decoder-share 0.25]
+//     [--hidden 500,500,2000] [--dof 1] [--seed 0] [--tag name]
+//   node bench/tasks/map-sweep.mjs --reference tsne    # scikit-learn's t-SNE of all the points
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { aekit, args, fashionSplit, log, python, range, saveResult, scratch } from './lib.mjs';
+
+const o = args({
+  fashionTrain: 10000,
+  test: 2000,
+  epochs: 40,
+  evalEvery: 10,
+  loss: 'pairs',
+  neighbours: 15,
+  batchSize: 512,
+  lr: 0.001,
+  negativeWeight: 'auto',
+  exaggeration: 1,
+  exaggerationEpochs: 'auto',
+  perplexity: 30,
+  reconstructionWeight: 0.001,
+  decoderShare: 0.25,
+  hidden: '500,500,2000',
+  dof: 1,
+  seed: 0,
+  tag: 'sweep',
+  reference: 'none',
+  regress: 'none',
+  encoder: 'dense',
+  channels: '32,64',
+  pca: 0,
+});
+const optional = (value) => (value === 'auto' ? undefined : Number(value));
+
+const split = await fashionSplit(o.fashionTrain, o.test);
+const train = split.train;
+const test = aekit.take(split.test, range(0, o.test));
+const n = train.shape[0];
+const m = o.test;
+const probe = aekit.take(train, range(0, m)); // training points scored like held-out ones
+const rest = range(m, n);
+
+function measure(model) {
+  return measureCodes(aekit.embed(model, fitTrain, 1000), aekit.embed(model, fitTest, 1000));
+}
+
+function measureCodes(trainCodes, testCodes) {
+  const trust = (dataset, codes) =>
+    aekit.trustworthiness(dataset.data, codes, { n: m, dimHigh: 784, dimLow: 2, k: 5 })
+      .trustworthiness;
+  const knn = (refCodes, refLabels, codes, labels) =>
+    aekit.knnAccuracy(refCodes, refLabels, codes, labels, { dim: 2, k: 5 }).accuracy;
+  const restCodes = Float32Array.from(
+    rest.flatMap((i) => [trainCodes[2 * i], trainCodes[2 * i + 1]]),
+  );
+  const restLabels = Int32Array.from(rest.map((i) => train.labels[i]));
+  const probeCodes = trainCodes.subarray(0, 2 * m);
+  return {
+    heldOutKnn: knn(trainCodes, train.labels, testCodes, test.labels),
+    heldOutTrust: trust(test, testCodes),
+    trainKnn: knn(restCodes, restLabels, probeCodes, probe.labels),
+    trainTrust: trust(probe, probeCodes),
+  };
+}
+
+if (o.reference === 'tsne') {
+  // Non-parametric t-SNE (scikit-learn) of the training and held-out points together.
+  const dir = scratch('map-sweep');
+  aekit.saveNpy(join(dir, 'train.npy'), train.data, train.shape);
+  aekit.saveNpy(join(dir, 'test.npy'), test.data, test.shape);
+  const answer = python({
+    task: 'tsne',
+    train: join(dir, 'train.npy'),
+    test: join(dir, 'test.npy'),
+    out: join(dir, 'tsne'),
+  });
+  const read = (file) => {
+    const bytes = readFileSync(file);
+    return aekit.parseNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), file)
+      .values;
+  };
+  const numbers = {
+    fitSeconds: answer.fitSeconds,
+    ...measureCodes(read(answer.train), read(answer.test)),
+  };
+  log(`${o.tag} t-SNE reference ${JSON.stringify(numbers)}`);
+  saveResult(`map-sweep-${o.tag}`, { options: o, evaluations: [numbers] });
+  process.exit(0);
+}
+
+if (o.regress !== 'none') {
+  // Can the encoder hold a t-SNE map at all? Regress it onto the coordinates that
+  // `--reference tsne` gave the training points (squared error), then map held-out points.
+  const bytes = readFileSync(o.regress);
+  const target = aekit.parseNpy(
+    new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length),
+    o.regress,
+  ).values;
+  aekit.manualSeed(o.seed);
+  // 'conv': stride-2 convolutions, then the dense hidden sizes, then the 2-D code.
+  const convEncoder = () => {
+    const net = new aekit.Sequential();
+    let [inChannels, side] = [1, 28];
+    for (const out of o.channels.split(',').map(Number)) {
+      net.append(new aekit.Conv2d(inChannels, out, 3, { stride: 2, padding: 1 }));
+      net.append(new aekit.ReLU());
+      [inChannels, side] = [out, Math.ceil(side / 2)];
+    }
+    net.append(new aekit.Flatten());
+    let width = inChannels * side * side;
+    for (const size of o.hidden.split(',').map(Number)) {
+      net.append(new aekit.Linear(width, size)).append(new aekit.ReLU());
+      width = size;
+    }
+    net.append(new aekit.Linear(width, 2));
+    return { encode: (x) => net.forward(x), parameters: () => net.parameters(), net };
+  };
+  const model =
+    o.encoder === 'conv'
+      ? convEncoder()
+      : aekit.buildModel({
+          family: 'map',
+          inputShape: [1, 28, 28],
+          latentDim: 2,
+          hidden: o.hidden.split(',').map(Number),
+        });
+  const codesOf = (dataset) =>
+    aekit.noGrad(() => {
+      const parts = [];
+      for (let start = 0; start < dataset.shape[0]; start += 1000) {
+        const count = Math.min(1000, dataset.shape[0] - start);
+        const values = dataset.data.subarray(start * 784, (start + count) * 784);
+        parts.push(
+          aekit.tidy(() =>
+            model.encode(aekit.tensor(values, { shape: [count, 1, 28, 28] })).toFloat32Array(),
+          ),
+        );
+      }
+      return Float32Array.from(parts.flatMap((part) => Array.from(part)));
+    });
+  const optimizer = new aekit.Adam(model.parameters(), { lr: o.lr });
+  const inputs = aekit.tensor(train.data, { shape: train.shape });
+  const targets = aekit.tensor(target, { shape: [n, 2] });
+  const scale = Math.sqrt(target.reduce((s, v) => s + v * v, 0) / target.length);
+  for (let epoch = 0; epoch < o.epochs; epoch++) {
+    const order = aekit.permutation(n, o.seed, epoch);
+    let total = 0;
+    for (let start = 0; start < n; start += 256) {
+      const picked = order.subarray(start, Math.min(n, start + 256));
+      total += aekit.tidy(() => {
+        const index = aekit.tensor(picked, { dtype: 'int64' });
+        const codes = model.encode(inputs.indexSelect(0, index));
+        const loss = codes.sub(targets.indexSelect(0, index).div(scale)).square().mean();
+        optimizer.zeroGrad();
+        loss.backward();
+        optimizer.step();
+        return loss.item();
+      });
+    }
+    log(`${o.tag} regression epoch ${epoch + 1}: ${(total / Math.ceil(n / 256)).toFixed(4)}`);
+    if ((epoch + 1) % o.evalEvery === 0 || epoch + 1 === o.epochs)
+      log(
+        `${o.tag} ${JSON.stringify({ epoch: epoch + 1, ...measureCodes(codesOf(train), codesOf(test)) })}`,
+      );
+  }
+  process.exit(0);
+}
+
+// --pca m: the map's input is the first m principal components (scikit-learn, fitted on the
+// training points) instead of the pixels; the metrics still compare against the pixels.
+let [fitTrain, fitTest, inputShape] = [train, test, [1, 28, 28]];
+if (o.pca > 0) {
+  const dir = scratch('map-sweep');
+  aekit.saveNpy(join(dir, 'train.npy'), train.data, train.shape);
+  aekit.saveNpy(join(dir, 'test.npy'), test.data, test.shape);
+  const answer = python({
+    task: 'pca',
+    components: o.pca,
+    train: join(dir, 'train.npy'),
+    test: join(dir, 'test.npy'),
+    timed: join(dir, 'test.npy'),
+    out: join(dir, 'pca'),
+  });
+  const read = (file) => {
+    const bytes = readFileSync(file);
+    return aekit.parseNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), file)
+      .values;
+  };
+  fitTrain = aekit.createDataset(read(answer.train), [n, o.pca], { labels: train.labels });
+  fitTest = aekit.createDataset(read(answer.test), [m, o.pca], { labels: test.labels });
+  inputShape = [o.pca];
+}
+
+aekit.manualSeed(o.seed);
+const model = aekit.buildModel({
+  family: 'map',
+  likelihood: o.pca > 0 ? 'gaussian' : 'bernoulli',
+  inputShape,
+  latentDim: 2,
+  hidden: o.hidden.split(',').map(Number),
+  degreesOfFreedom: o.dof,
+  perplexity: o.perplexity,
+  reconstructionWeight: o.reconstructionWeight,
+});
+const begun = Date.now();
+const evaluations = [];
+const summary = aekit.fitMap(model, fitTrain, {
+  epochs: o.epochs,
+  batchSize: o.batchSize,
+  learningRate: o.lr,
+  neighbours: o.neighbours,
+  seed: o.seed,
+  loss: o.loss,
+  decoderShare: o.decoderShare,
+  negativeWeight: optional(o.negativeWeight),
+  exaggeration: o.exaggeration,
+  exaggerationEpochs: optional(o.exaggerationEpochs),
+  onEpoch: (r) => {
+    log(
+      `${o.tag} epoch ${r.epoch + 1}/${o.epochs}: neighbourhood ${r.neighbourhood.toFixed(4)}, ` +
+        `reconstruction ${r.reconstruction.toFixed(1)}, ${r.seconds.toFixed(1)} s`,
+    );
+    if ((r.epoch + 1) % o.evalEvery === 0 || r.epoch + 1 === o.epochs) {
+      const numbers = {
+        epoch: r.epoch + 1,
+        seconds: (Date.now() - begun) / 1000,
+        ...measure(model),
+      };
+      evaluations.push(numbers);
+      log(`${o.tag} ${JSON.stringify(numbers)}`);
+    }
+  },
+});
+saveResult(`map-sweep-${o.tag}`, { options: o, summary, evaluations });
+model.dispose();
