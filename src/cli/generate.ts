@@ -206,11 +206,16 @@ function fitted(distribution: CodeDistribution): string {
     return `a Gaussian fitted to ${formatCount(distribution.gaussian.count)} codes`;
   }
   if (distribution.kind === 'posterior') {
-    const count = formatCount(distribution.posterior.count);
-    return `their aggregate posterior (one Gaussian per example, ${count} examples)`;
+    const count = examplesText(distribution.posterior.count);
+    return `their aggregate posterior (one Gaussian per example, ${count})`;
   }
   const { weights, count } = distribution.mixture;
   return `a mixture of ${weights.length} Gaussians fitted to ${formatCount(count)} codes`;
+}
+
+/** "1 example", "2 examples", "1,000 examples". */
+function examplesText(count: number): string {
+  return `${formatCount(count)} example${count === 1 ? '' : 's'}`;
 }
 
 async function likeExamples(
@@ -218,7 +223,7 @@ async function likeExamples(
   loaded: LoadedModel,
 ): Promise<{ examples: Dataset; description: string }> {
   const { dataset } = await readInputs(files, loaded, '--like');
-  return { examples: dataset, description: `${formatCount(dataset.shape[0])} examples` };
+  return { examples: dataset, description: examplesText(dataset.shape[0]) };
 }
 
 async function classExamples(
