@@ -308,22 +308,39 @@ for (const name of o.datasets.split(',')) {
     // are) against the real test images: the precision and recall of a perfect generator.
     const pick = aekit.permutation(examples.shape[0], o.seed + c);
     const chosen = Array.from(pick.subarray(0, Math.min(o.samples, examples.shape[0])));
-    const realTrain = judge(net, aekit.take(examples, chosen).data, chosen.length);
+    const someTrain = aekit.take(examples, chosen);
+    const realTrain = judge(net, someTrain.data, chosen.length);
     row.realTrain = {
       count: chosen.length,
       ...precisionRecall(real.features, nTest, realTrain.features, chosen.length),
     };
 
     // What the VAE can render at best: its reconstructions (posterior means decoded) of the
-    // real test images, judged.
-    const reconstructed = aekit.tidy(() =>
-      noGrad(() =>
-        vae.decode(vae.encode(tensor(realTest.data, { shape: realTest.shape }))).toFloat32Array(),
-      ),
+    // real test images, judged; and of training images, which both the VAE and the judge
+    // were trained on.
+    const judgedRight = (images, n) =>
+      judge(net, images, n).predictions.filter((p) => p === c).length / n;
+    const reconstruct = (data, n) =>
+      tidy(() =>
+        noGrad(() =>
+          vae.decode(vae.encode(tensor(data, { shape: [n, 1, 28, 28] }))).toFloat32Array(),
+        ),
+      );
+    row.reconstructionJudged = judgedRight(reconstruct(realTest.data, nTest), nTest);
+    row.trainReconstructionJudged = judgedRight(
+      reconstruct(someTrain.data, chosen.length),
+      chosen.length,
     );
-    const judgedReconstructions = judge(net, reconstructed, nTest);
-    row.reconstructionJudged =
-      judgedReconstructions.predictions.filter((p) => p === c).length / nTest;
+
+    // The same sampling from the aggregate posterior of the test images, which neither the
+    // VAE nor the judge saw: whether generating from training images gains from the judge
+    // having learned those very images.
+    const fromTest = aekit.fitExamples(vae, realTest, { distribution: 'posterior' });
+    row.posteriorOfTestImagesJudged = judgedRight(
+      tidy(() => aekit.generateFrom(vae, fromTest, o.samples, o.seed + c).toFloat32Array()),
+      o.samples,
+    );
+    aekit.disposeDistribution(fromTest);
 
     // The prior's accepted samples, for their precision and recall.
     const accepted = [];
@@ -357,7 +374,9 @@ for (const name of o.datasets.split(',')) {
     });
     log(
       `${name} ${row.class}: ${judged.join(', ')}; real test ${row.realTestJudged.toFixed(3)}, ` +
-        `reconstructions ${row.reconstructionJudged.toFixed(3)}, real train P ` +
+        `reconstructions ${row.reconstructionJudged.toFixed(3)} (training images ` +
+        `${row.trainReconstructionJudged.toFixed(3)}), posterior of the test images ` +
+        `${row.posteriorOfTestImagesJudged.toFixed(3)}, real train P ` +
         `${row.realTrain.precision.toFixed(3)} R ${row.realTrain.recall.toFixed(3)}; ` +
         `prior share ${row.priorShare.toFixed(3)}`,
     );
@@ -384,6 +403,8 @@ for (const name of o.datasets.split(',')) {
         recall: mean((r) => r.realTrain.recall),
       },
       reconstructionJudged: mean((r) => r.reconstructionJudged),
+      trainReconstructionJudged: mean((r) => r.trainReconstructionJudged),
+      posteriorOfTestImagesJudged: mean((r) => r.posteriorOfTestImagesJudged),
       priorSamplesPerAccepted: mean((r) => r.priorSamplesPerAccepted ?? Infinity),
     },
   };
