@@ -298,6 +298,10 @@ export function sampleMixture(mixture: CodeMixture, n: number, seed = 0, tempera
  * uniformly and draws from its posterior. Repeatable by `seed`. A `temperature` below 1
  * draws closer to the examples' posterior means (each standard deviation times it; at 0,
  * the codes of the examples themselves).
+ *
+ * Limitation: each draw comes from one example's posterior, never from between examples, so
+ * with a VAE trained with a small KL weight (narrow posteriors) the samples are variations of
+ * single examples, close to copies when the posteriors are very narrow.
  */
 export function sampleAggregatePosterior(
   posterior: AggregatePosterior,
