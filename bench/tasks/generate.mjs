@@ -1,13 +1,23 @@
 // Class-targeted generation with a VAE, judged by a classifier this bench trains on the real
 // training images. For each class: encode that class's training images, fit their code
-// distribution (one full Gaussian, or a mixture of diagonal Gaussians), sample, decode, and
-// count how often the classifier calls the samples the requested class; precision and recall
-// (Kynkäänniemi et al., "Improved Precision and Recall Metric for Assessing Generative
-// Models", NeurIPS 2019, k = 5) in the classifier's penultimate features against the real
-// test images of that class say whether they stay diverse. Beside it: sample-then-filter,
-// how many prior samples the classifier must see per sample it accepts for that class.
+// distribution (one full Gaussian, a mixture of diagonal Gaussians, or their aggregate
+// posterior: one Gaussian per image, its own q(z|x)), sample, decode, and count how often the
+// classifier calls the samples the requested class; precision and recall (Kynkäänniemi et
+// al., "Improved Precision and Recall Metric for Assessing Generative Models", NeurIPS 2019,
+// k = 5) in the classifier's penultimate features against the real test images of that class
+// say whether they stay diverse. For scale, the same two numbers for real training images of
+// the class against the real test images (what a perfect generator would get), and how often
+// the classifier accepts the VAE's reconstructions of the real test images (what the VAE can
+// render at best). Beside it: sample-then-filter, how many prior samples the classifier must
+// see per sample it accepts for that class.
 //
-//   node bench/tasks/generate.mjs [--datasets mnist,fashion] [--vae-epochs-mnist 40] [--vae-epochs-fashion 15]
+//   node bench/tasks/generate.mjs [--datasets mnist,fashion] [--vae-epochs-mnist 40]
+//     [--vae-epochs-fashion 15] [--classifier-epochs-fashion 12] [--fits gaussian,posterior]
+//     [--latent-dim 16] [--beta 1] [--channels 32,64] [--reuse]
+//
+// --reuse loads the VAE and the classifier that an earlier run with the same settings saved
+// under bench/results/tasks/generate/ instead of training them again.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import {
@@ -28,35 +38,51 @@ const o = args({
   vaeEpochsMnist: 40,
   vaeEpochsFashion: 15,
   classifierEpochsMnist: 20,
-  classifierEpochsFashion: 4,
+  classifierEpochsFashion: 12,
   samples: 1000,
   prior: 10000,
   components: 5,
+  fits: 'gaussian,mixture,posterior',
   // Spreads of the sampled codes around their fitted distribution (1: as fitted; below 1,
   // the truncation trick: more typical samples, less diverse).
   temperatures: '1,0.8',
+  latentDim: 16,
+  beta: 1,
+  channels: '32,64',
+  reuse: false,
   seed: 0,
 });
-// What is sampled for each class: [label, mixture components, temperature].
+// What is sampled for each class: [label, fitExamples options, temperature].
 const SETTINGS = String(o.temperatures)
   .split(',')
   .map(Number)
   .flatMap((t) => {
     const suffix = t === 1 ? '' : ` t${t}`;
-    return [
-      [`gaussian${suffix}`, 1, t],
-      [`mixture-${o.components}${suffix}`, o.components, t],
-    ];
+    return String(o.fits)
+      .split(',')
+      .map((fit) => {
+        if (fit === 'mixture') {
+          const options = { distribution: 'mixture', components: o.components };
+          return [`mixture-${o.components}${suffix}`, options, t];
+        }
+        return [`${fit}${suffix}`, { distribution: fit }, t];
+      });
   });
-// A run of some data sets only writes a file of its own, so runs can be combined.
-const RESULT = o.datasets === 'mnist,fashion' ? 'generate' : `generate-${o.datasets}`;
 const VAE = {
   family: 'vae',
   body: 'conv',
   inputShape: [1, 28, 28],
-  channels: [32, 64],
-  latentDim: 16,
+  channels: String(o.channels).split(',').map(Number),
+  latentDim: o.latentDim,
+  beta: o.beta,
 };
+// What tells one trained VAE from another in the names of result and model files.
+const VAE_TAG = `l${o.latentDim}-b${o.beta}-c${VAE.channels.join('x')}`;
+// A run of some data sets or another VAE only writes a file of its own, so runs combine.
+const RESULT =
+  'generate' +
+  (o.datasets === 'mnist,fashion' ? '' : `-${o.datasets}`) +
+  (VAE_TAG === 'l16-b1-c32x64' ? '' : `-${VAE_TAG}`);
 const { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, Adam, F, tensor, tidy, noGrad } =
   aekit;
 const dir = scratch('generate');
@@ -78,7 +104,51 @@ function classifier() {
   return { features, head, parameters: () => [...features.parameters(), ...head.parameters()] };
 }
 
-function trainClassifier(name, net, train, epochs) {
+/** Trains the classifier, or with --reuse loads the one an earlier run saved. */
+function classifierFor(name, train, test, epochs) {
+  aekit.manualSeed(o.seed);
+  const net = classifier();
+  const file = join(dir, `${name}-classifier-e${epochs}-s${o.seed}.pt`);
+  if (o.reuse && existsSync(file)) {
+    const saved = aekit.loadFile(file);
+    net.features.loadStateDict(saved.features);
+    net.head.loadStateDict(saved.head);
+    net.features.eval();
+    log(`${name}: loaded the classifier from ${file}`);
+  } else {
+    trainClassifier(name, net, train, test, epochs);
+    aekit.saveFile(file, { features: net.features.stateDict(), head: net.head.stateDict() });
+  }
+  return net;
+}
+
+/** Trains the VAE, or with --reuse loads the one an earlier run saved. */
+function vaeFor(name, train, epochs) {
+  const file = join(dir, `${name}-vae-${VAE_TAG}-e${epochs}-s${o.seed}.aekit`);
+  if (o.reuse && existsSync(file)) {
+    log(`${name}: loaded the VAE from ${file}`);
+    return aekit.loadModel(file).model;
+  }
+  aekit.manualSeed(o.seed);
+  const vae = aekit.buildModel(VAE);
+  const summary = trainLogged(`${name} vae`, vae, train, {
+    epochs,
+    batchSize: 128,
+    seed: o.seed,
+  });
+  const mnist = name === 'mnist';
+  aekit.saveModel(file, vae, {
+    preprocessing: train.preprocessing,
+    data: aekit.dataRecord(train),
+    summary,
+    extras: {
+      cli: { data: mnist ? 'mnist' : 'fashion-mnist', reader: mnist ? 'mnist' : 'fashion-mnist' },
+    },
+  });
+  return vae;
+}
+
+function trainClassifier(name, net, train, test, epochs) {
   const optimizer = new Adam(net.parameters(), { lr: 1e-3 });
   const inputs = tensor(train.data, { shape: train.shape });
   const labels = tensor(train.labels, { dtype: 'int64' });
@@ -102,8 +172,12 @@ function trainClassifier(name, net, train, epochs) {
       });
       batches++;
     }
+    net.features.eval();
+    const accuracy = accuracyOn(net, test);
+    net.features.train();
     log(
-      `${name} classifier epoch ${epoch + 1}/${epochs}: cross-entropy ${(total / batches).toFixed(4)}`,
+      `${name} classifier epoch ${epoch + 1}/${epochs}: cross-entropy ` +
+        `${(total / batches).toFixed(4)}, test accuracy ${accuracy.toFixed(4)}`,
     );
   }
   net.features.eval();
@@ -131,6 +205,19 @@ function judge(net, images, n) {
     }
   });
   return { predictions, features };
+}
+
+/** The share of `data`'s samples the classifier labels right. */
+function accuracyOn(net, data) {
+  const { predictions } = judge(net, data.data, data.shape[0]);
+  return predictions.filter((p, i) => p === data.labels[i]).length / data.shape[0];
+}
+
+/** Rows `indices` of a [n, 128] feature array. */
+function featureRows(features, indices) {
+  const out = new Float32Array(indices.length * 128);
+  indices.forEach((i, j) => out.set(features.subarray(i * 128, (i + 1) * 128), j * 128));
+  return out;
 }
 
 /** Pairwise distances [a, b] between feature rows. */
@@ -190,29 +277,13 @@ for (const name of o.datasets.split(',')) {
   const mnist = name === 'mnist';
   log(`${name}: ${train.shape[0]} training and ${test.shape[0]} test images`);
 
-  aekit.manualSeed(o.seed);
-  const net = classifier();
-  trainClassifier(name, net, train, mnist ? o.classifierEpochsMnist : o.classifierEpochsFashion);
-  const onTest = judge(net, test.data, test.shape[0]);
-  const testAccuracy =
-    onTest.predictions.filter((p, i) => p === test.labels[i]).length / test.shape[0];
+  const classifierEpochs = mnist ? o.classifierEpochsMnist : o.classifierEpochsFashion;
+  const net = classifierFor(name, train, test, classifierEpochs);
+  const testAccuracy = accuracyOn(net, test);
   log(`${name} classifier test accuracy ${testAccuracy.toFixed(4)}`);
 
-  aekit.manualSeed(o.seed);
-  const vae = aekit.buildModel(VAE);
-  const summary = trainLogged(`${name} vae`, vae, train, {
-    epochs: mnist ? o.vaeEpochsMnist : o.vaeEpochsFashion,
-    batchSize: 128,
-    seed: o.seed,
-  });
-  aekit.saveModel(join(dir, `${name}-vae.aekit`), vae, {
-    preprocessing: train.preprocessing,
-    data: aekit.dataRecord(train),
-    summary,
-    extras: {
-      cli: { data: mnist ? 'mnist' : 'fashion-mnist', reader: mnist ? 'mnist' : 'fashion-mnist' },
-    },
-  });
+  const vae = vaeFor(name, train, mnist ? o.vaeEpochsMnist : o.vaeEpochsFashion);
+  vae.eval();
 
   // The prior, judged once: per class, the share of prior samples called that class.
   const priorImages = noGrad(() =>
@@ -223,25 +294,63 @@ for (const name of o.datasets.split(',')) {
   for (let c = 0; c < 10; c++) {
     const examples = byLabel(train, c);
     const realTest = byLabel(test, c);
-    const real = judge(net, realTest.data, realTest.shape[0]);
+    const nTest = realTest.shape[0];
+    const real = judge(net, realTest.data, nTest);
     const row = {
       class: test.labelNames?.[c] ?? String(c),
       examples: examples.shape[0],
+      realTestJudged: real.predictions.filter((p) => p === c).length / nTest,
       priorShare: prior.predictions.filter((p) => p === c).length / o.prior,
     };
     row.priorSamplesPerAccepted = row.priorShare > 0 ? 1 / row.priorShare : null;
+
+    // For scale: real training images of the class (as many as are sampled, or all there
+    // are) against the real test images: the precision and recall of a perfect generator.
+    const pick = aekit.permutation(examples.shape[0], o.seed + c);
+    const chosen = Array.from(pick.subarray(0, Math.min(o.samples, examples.shape[0])));
+    const someTrain = aekit.take(examples, chosen);
+    const realTrain = judge(net, someTrain.data, chosen.length);
+    row.realTrain = {
+      count: chosen.length,
+      ...precisionRecall(real.features, nTest, realTrain.features, chosen.length),
+    };
+
+    // What the VAE can render at best: its reconstructions (posterior means decoded) of the
+    // real test images, judged; and of training images, which both the VAE and the judge
+    // were trained on.
+    const judgedRight = (images, n) =>
+      judge(net, images, n).predictions.filter((p) => p === c).length / n;
+    const reconstruct = (data, n) =>
+      tidy(() =>
+        noGrad(() =>
+          vae.decode(vae.encode(tensor(data, { shape: [n, 1, 28, 28] }))).toFloat32Array(),
+        ),
+      );
+    row.reconstructionJudged = judgedRight(reconstruct(realTest.data, nTest), nTest);
+    row.trainReconstructionJudged = judgedRight(
+      reconstruct(someTrain.data, chosen.length),
+      chosen.length,
+    );
+
+    // The same sampling from the aggregate posterior of the test images, which neither the
+    // VAE nor the judge saw: whether generating from training images gains from the judge
+    // having learned those very images.
+    const fromTest = aekit.fitExamples(vae, realTest, { distribution: 'posterior' });
+    row.posteriorOfTestImagesJudged = judgedRight(
+      tidy(() => aekit.generateFrom(vae, fromTest, o.samples, o.seed + c).toFloat32Array()),
+      o.samples,
+    );
+    aekit.disposeDistribution(fromTest);
+
     // The prior's accepted samples, for their precision and recall.
     const accepted = [];
     prior.predictions.forEach((p, i) => p === c && accepted.push(i));
     if (accepted.length > 10) {
-      const feats = new Float32Array(accepted.length * 128);
-      accepted.forEach((i, j) =>
-        feats.set(prior.features.subarray(i * 128, (i + 1) * 128), j * 128),
-      );
-      row.filtered = precisionRecall(real.features, realTest.shape[0], feats, accepted.length);
+      const feats = featureRows(prior.features, accepted);
+      row.filtered = precisionRecall(real.features, nTest, feats, accepted.length);
     }
-    for (const [label, components, temperature] of SETTINGS) {
-      const distribution = aekit.fitExamples(vae, examples, { components, seed: o.seed });
+    for (const [label, options, temperature] of SETTINGS) {
+      const distribution = aekit.fitExamples(vae, examples, { ...options, seed: o.seed });
       const images = tidy(() =>
         aekit.generateFrom(vae, distribution, o.samples, o.seed + c, temperature).toFloat32Array(),
       );
@@ -250,24 +359,32 @@ for (const name of o.datasets.split(',')) {
       const hit = judged.predictions.filter((p) => p === c).length / o.samples;
       row[label] = {
         judgedAsRequested: hit,
-        ...precisionRecall(real.features, realTest.shape[0], judged.features, o.samples),
+        ...precisionRecall(real.features, nTest, judged.features, o.samples),
       };
-      if (c < 10 && label === 'gaussian') {
+      if (temperature === 1) {
         const png = await aekit.imageGrid(images.subarray(0, 64 * 784), [64, 1, 28, 28], {
           columns: 16,
         });
-        aekit.writeFileAtomic(join(dir, `${name}-class-${c}.png`), png);
+        aekit.writeFileAtomic(join(dir, `${name}-${VAE_TAG}-${label}-class-${c}.png`), png);
       }
     }
     const judged = SETTINGS.map(([label]) => {
       const r = row[label];
       return `${label} ${r.judgedAsRequested.toFixed(3)} (P ${r.precision.toFixed(3)}, R ${r.recall.toFixed(3)})`;
     });
-    log(`${name} ${row.class}: ${judged.join(', ')}; prior share ${row.priorShare.toFixed(3)}`);
+    log(
+      `${name} ${row.class}: ${judged.join(', ')}; real test ${row.realTestJudged.toFixed(3)}, ` +
+        `reconstructions ${row.reconstructionJudged.toFixed(3)} (training images ` +
+        `${row.trainReconstructionJudged.toFixed(3)}), posterior of the test images ` +
+        `${row.posteriorOfTestImagesJudged.toFixed(3)}, real train P ` +
+        `${row.realTrain.precision.toFixed(3)} R ${row.realTrain.recall.toFixed(3)}; ` +
+        `prior share ${row.priorShare.toFixed(3)}`,
+    );
     rows.push(row);
   }
   const mean = (pick) => rows.reduce((s, r) => s + pick(r), 0) / rows.length;
   results[name] = {
+    classifierEpochs,
     classifierTestAccuracy: testAccuracy,
     rows,
     mean: {
@@ -281,6 +398,13 @@ for (const name of o.datasets.split(',')) {
           },
         ]),
       ),
+      realTrain: {
+        precision: mean((r) => r.realTrain.precision),
+        recall: mean((r) => r.realTrain.recall),
+      },
+      reconstructionJudged: mean((r) => r.reconstructionJudged),
+      trainReconstructionJudged: mean((r) => r.trainReconstructionJudged),
+      posteriorOfTestImagesJudged: mean((r) => r.posteriorOfTestImagesJudged),
       priorSamplesPerAccepted: mean((r) => r.priorSamplesPerAccepted ?? Infinity),
     },
   };

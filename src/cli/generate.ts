@@ -27,6 +27,7 @@ interface GenerateOptions extends DataOptions, EngineOptions {
   like?: string[];
   class?: string;
   mixture: number;
+  posterior?: boolean;
   temperature: number;
   interpolate?: string[];
   steps: number;
@@ -56,8 +57,13 @@ export function generateCommand(): Command {
       1,
     )
     .option(
+      '--posterior',
+      "sample the examples' aggregate posterior: one Gaussian per example, its own q(z|x)",
+    )
+    .option(
       '--temperature <t>',
-      'spread of the sampled codes around their mean, times t (below 1: more typical samples)',
+      'spread of the sampled codes around their mean (per component for --mixture and ' +
+        '--posterior), times t (below 1: more typical samples)',
       number(0, 10),
       1,
     )
@@ -102,6 +108,18 @@ async function runGenerate(options: GenerateOptions): Promise<void> {
       `${modes.join(' and ')}: expected one way to generate, got ${modes.length}`,
     );
   }
+  if (options.posterior && options.mixture !== 1) {
+    throw new aekit.AekitError(
+      'BAD_INPUT',
+      `--posterior and --mixture ${options.mixture}: expected one code distribution, got both`,
+    );
+  }
+  if (options.posterior && !options.like && options.class === undefined) {
+    throw new aekit.AekitError(
+      'BAD_INPUT',
+      '--posterior: expected --like or --class, whose examples it samples, got neither',
+    );
+  }
   if (options.interpolate && options.interpolate.length !== 2) {
     throw new aekit.AekitError(
       'BAD_INPUT',
@@ -123,6 +141,7 @@ async function runGenerate(options: GenerateOptions): Promise<void> {
       ? await likeExamples(options.like, loaded)
       : await classExamples(options, loaded);
     const distribution = aekit.fitExamples(model, examples, {
+      distribution: options.posterior ? 'posterior' : options.mixture > 1 ? 'mixture' : 'gaussian',
       components: options.mixture,
       seed: options.seed,
       batchSize: options.batchSize,
@@ -186,8 +205,17 @@ function fitted(distribution: CodeDistribution): string {
   if (distribution.kind === 'gaussian') {
     return `a Gaussian fitted to ${formatCount(distribution.gaussian.count)} codes`;
   }
+  if (distribution.kind === 'posterior') {
+    const count = examplesText(distribution.posterior.count);
+    return `their aggregate posterior (one Gaussian per example, ${count})`;
+  }
   const { weights, count } = distribution.mixture;
   return `a mixture of ${weights.length} Gaussians fitted to ${formatCount(count)} codes`;
+}
+
+/** "1 example", "2 examples", "1,000 examples". */
+function examplesText(count: number): string {
+  return `${formatCount(count)} example${count === 1 ? '' : 's'}`;
 }
 
 async function likeExamples(
@@ -195,7 +223,7 @@ async function likeExamples(
   loaded: LoadedModel,
 ): Promise<{ examples: Dataset; description: string }> {
   const { dataset } = await readInputs(files, loaded, '--like');
-  return { examples: dataset, description: `${formatCount(dataset.shape[0])} examples` };
+  return { examples: dataset, description: examplesText(dataset.shape[0]) };
 }
 
 async function classExamples(

@@ -4,14 +4,19 @@
  * The distribution is one full-covariance Gaussian ({@link fitCodeGaussian}) or a small
  * mixture of diagonal Gaussians fitted by expectation-maximisation (Dempster, Laird and
  * Rubin, "Maximum likelihood from incomplete data via the EM algorithm", 1977), started
- * from k-means++ seeds (Arthur and Vassilvitskii, 2007).
+ * from k-means++ seeds (Arthur and Vassilvitskii, 2007), or the examples' aggregate posterior
+ * ({@link encodePosteriors}): an equal mixture of each example's own posterior q(z|x), the
+ * code distribution the VAE itself assigns to them (the "aggregated posterior" of Makhzani
+ * et al., "Adversarial Autoencoders", 2015).
  */
 import {
   AekitError,
   Generator,
   Tensor,
+  cat,
   checkInteger,
   checkNumber,
+  invalid,
   noGrad,
   tensor,
   tidy,
@@ -36,9 +41,45 @@ export interface CodeMixture {
   logLikelihood: number;
 }
 
-/** The fitted code distribution: one Gaussian or a mixture. */
+/**
+ * The aggregate posterior of some examples: one diagonal Gaussian per example, its posterior
+ * q(z|x), all weighted equally. Nothing is fitted; it is what the encoder says.
+ */
+export interface AggregatePosterior {
+  /** Posterior mean of each example, [count, latentDim] row-major. */
+  means: Float64Array;
+  /** Posterior variance of each example per dimension, [count, latentDim] row-major. */
+  variances: Float64Array;
+  latentDim: number;
+  /** Number of examples. */
+  count: number;
+}
+
+/** The fitted code distribution: one Gaussian, a mixture, or the aggregate posterior. */
 export type CodeDistribution =
-  { kind: 'gaussian'; gaussian: CodeGaussian } | { kind: 'mixture'; mixture: CodeMixture };
+  | { kind: 'gaussian'; gaussian: CodeGaussian }
+  | { kind: 'mixture'; mixture: CodeMixture }
+  | { kind: 'posterior'; posterior: AggregatePosterior };
+
+/** The kinds of {@link CodeDistribution}. */
+export const CODE_DISTRIBUTIONS = ['gaussian', 'mixture', 'posterior'] as const;
+
+/** Options of {@link fitExamples}. */
+export interface FitExamplesOptions {
+  /**
+   * What to fit: 'gaussian' (one full-covariance Gaussian to the posterior means),
+   * 'mixture' (`components` diagonal Gaussians to them, by EM) or 'posterior' (the
+   * aggregate posterior, which fits nothing and works from one example). Default:
+   * 'mixture' when `components` is above 1, else 'gaussian'.
+   */
+  distribution?: (typeof CODE_DISTRIBUTIONS)[number];
+  /** Mixture components; only for 'mixture'. Default: 1 (5 when `distribution` is 'mixture'). */
+  components?: number;
+  /** Seed of the mixture's k-means++ start. Default: 0. */
+  seed?: number;
+  /** Examples per batch when encoding. Default: 256. */
+  batchSize?: number;
+}
 
 /** Options of {@link fitCodeMixture}. */
 export interface MixtureOptions {
@@ -66,6 +107,34 @@ export function encodeDataset(
   checkModelInput(model, dataset, 'encode');
   const size = checkBatchSize(batchSize, 'encodeDataset: batchSize');
   return runBatches(model, dataset, size, (x) => model.encode(x));
+}
+
+/**
+ * The posterior q(z|x) of every sample of `dataset`: means and variances, each
+ * [n, latentDim] row-major, as an {@link AggregatePosterior}.
+ */
+export function encodePosteriors(
+  model: VariationalAutoencoder,
+  dataset: Dataset,
+  batchSize?: number,
+): AggregatePosterior {
+  checkModelInput(model, dataset, 'encode');
+  const size = checkBatchSize(batchSize, 'encodePosteriors: batchSize');
+  const d = model.config.latentDim;
+  const joined = runBatches(model, dataset, size, (x) => {
+    const { mu, logVar } = model.posterior(x);
+    return cat([mu, logVar.exp()], 1); // [batch, 2 * latentDim]
+  });
+  const n = dataset.shape[0];
+  const means = new Float64Array(n * d);
+  const variances = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) {
+      means[i * d + j] = joined[i * 2 * d + j];
+      variances[i * d + j] = joined[i * 2 * d + d + j];
+    }
+  }
+  return { means, variances, latentDim: d, count: n };
 }
 
 /** The samples of `dataset` whose label is `label` (a class index), in order. */
@@ -225,18 +294,76 @@ export function sampleMixture(mixture: CodeMixture, n: number, seed = 0, tempera
 }
 
 /**
- * Fits the code distribution of `examples`: one full Gaussian when `components` is 1 (the
- * default), else a mixture of that many diagonal Gaussians.
+ * `n` codes drawn from an aggregate posterior: [n, latentDim]. Each picks an example
+ * uniformly and draws from its posterior. Repeatable by `seed`. A `temperature` below 1
+ * draws closer to the examples' posterior means (each standard deviation times it; at 0,
+ * the codes of the examples themselves).
+ *
+ * Limitation: each draw comes from one example's posterior, never from between examples, so
+ * with a VAE trained with a small KL weight (narrow posteriors) the samples are variations of
+ * single examples, close to copies when the posteriors are very narrow.
+ */
+export function sampleAggregatePosterior(
+  posterior: AggregatePosterior,
+  n: number,
+  seed = 0,
+  temperature = 1,
+): Tensor {
+  checkInteger(n, 'sampleAggregatePosterior: n', 1);
+  checkNumber(temperature, 'sampleAggregatePosterior: temperature', 0);
+  const d = posterior.latentDim;
+  const random = new Xoshiro128(seed, 29);
+  const out = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const example = random.int(posterior.count);
+    for (let j = 0; j < d; j++) {
+      const z = standardNormal(random);
+      const deviation = temperature * Math.sqrt(posterior.variances[example * d + j]);
+      out[i * d + j] = posterior.means[example * d + j] + deviation * z;
+    }
+  }
+  return tensor(out, { shape: [n, d] });
+}
+
+/**
+ * Fits the code distribution of `examples` (see {@link FitExamplesOptions.distribution}):
+ * one full Gaussian by default, a mixture of `components` diagonal Gaussians, or their
+ * aggregate posterior.
+ *
+ * @example
+ * ```ts
+ * const sevens = samplesOfClass(digits, 7);
+ * const distribution = fitExamples(vae, sevens, { distribution: 'posterior' });
+ * const images = generateFrom(vae, distribution, 64); // [64, 1, 28, 28]
+ * disposeDistribution(distribution);
+ * ```
  */
 export function fitExamples(
   model: VariationalAutoencoder,
   examples: Dataset,
-  options: { components?: number; seed?: number; batchSize?: number } = {},
+  options: FitExamplesOptions = {},
 ): CodeDistribution {
-  const components = checkInteger(options.components ?? 1, 'fitExamples: components', 1);
+  const given = options.components;
+  if (given !== undefined) checkInteger(given, 'fitExamples: components', 1);
+  const kind = options.distribution ?? (given !== undefined && given > 1 ? 'mixture' : 'gaussian');
+  if (!CODE_DISTRIBUTIONS.includes(kind)) {
+    const choices = CODE_DISTRIBUTIONS.map((c) => `'${c}'`).join(', ');
+    throw new TypeError(invalid('fitExamples: distribution', `one of ${choices}`, kind));
+  }
+  if (kind !== 'mixture' && given !== undefined && given !== 1) {
+    throw new AekitError(
+      'BAD_INPUT',
+      `fitExamples: components: expected 1 or none for the ${kind} distribution (components ` +
+        `are for 'mixture'), got ${given}`,
+    );
+  }
+  if (kind === 'posterior') {
+    return { kind, posterior: encodePosteriors(model, examples, options.batchSize) };
+  }
+  const components = kind === 'mixture' ? (given ?? 5) : 1;
   const codes = encodeDataset(model, examples, options.batchSize);
   const d = model.config.latentDim;
-  if (components === 1) {
+  if (kind === 'gaussian') {
     if (examples.shape[0] < 2) {
       throw new AekitError(
         'BAD_INPUT',
@@ -253,7 +380,8 @@ export function fitExamples(
 /**
  * Samples `n` codes from a fitted distribution and decodes them: [n, ...inputShape]. A
  * `temperature` below 1 scales the spread of the codes around the mean (the truncation
- * trade: samples more typical of the examples, less varied). Default 1.
+ * trade: samples more typical of the examples, less varied); for a mixture or the aggregate
+ * posterior, around each component's mean. Default 1.
  */
 export function generateFrom(
   model: VariationalAutoencoder,
@@ -274,6 +402,8 @@ export function generateFrom(
           const { mean } = distribution.gaussian;
           codes = sampleCodes(distribution.gaussian, n, new Generator(seed)); // [n, latentDim]
           if (temperature !== 1) codes = codes.sub(mean).mul(temperature).add(mean);
+        } else if (distribution.kind === 'posterior') {
+          codes = sampleAggregatePosterior(distribution.posterior, n, seed, temperature);
         } else {
           codes = sampleMixture(distribution.mixture, n, seed, temperature);
         }

@@ -86,6 +86,17 @@ test('prior samples as a grid, a folder of PNGs and an array; a class; a grid wa
     dir,
   );
   assert.match(mixture.stdout, /a mixture of 2 Gaussians fitted to \d+ codes/);
+  const posterior = await succeed(
+    [...args.slice(0, -1), 'posterior.npy', '--posterior', '--temperature', '0.5'],
+    dir,
+  );
+  assert.match(
+    posterior.stdout,
+    /5 samples like class 3 \((\d+) examples of digits\.npy\); their aggregate posterior \(one Gaussian per example, \1 examples\)/,
+  );
+  const sampled = await readNpy(path.join(dir, 'posterior.npy'));
+  assert.deepEqual(sampled.shape, [5, 1, 28, 28]);
+  assert.notDeepEqual(sampled.values, array.values);
 
   const grid = await succeed(
     ['generate', '--model', 'vae.aekit', '--grid', '-n', '16', '-o', 'grid.npy'],
@@ -118,6 +129,26 @@ test('like given files, and an interpolation between two files or two sample ind
     dir,
   );
   assert.match(folderLike.stdout, /64 samples like 2 examples/);
+  // One example is enough for the aggregate posterior (a Gaussian needs two).
+  const likeOne = await succeed(
+    [
+      'generate',
+      '--model',
+      'vae.aekit',
+      '--like',
+      'examples/sample-0.png',
+      '--posterior',
+      '-n',
+      '3',
+      '-o',
+      'like-one.npy',
+    ],
+    dir,
+  );
+  assert.match(
+    likeOne.stdout,
+    /3 samples like 1 example; their aggregate posterior \(one Gaussian per example, 1 example\)/,
+  );
 
   const files = ['examples/sample-0.png', 'examples/sample-1.png'];
   const between = await succeed(
@@ -215,6 +246,26 @@ test('bad input is one line naming the file and field, with exit code 2', async 
     generate('--like', 'examples/sample-0.png', '-o', 'x.png'),
     dir,
     /expected at least 2 to fit a code distribution, got 1/,
+  );
+  await badInput(
+    generate(
+      '--class',
+      '3',
+      '--labels',
+      'digits-labels.npy',
+      '--posterior',
+      '--mixture',
+      '3',
+      '-o',
+      'x.png',
+    ),
+    dir,
+    /--posterior and --mixture 3: expected one code distribution, got both/,
+  );
+  await badInput(
+    generate('--posterior', '-o', 'x.png'),
+    dir,
+    /--posterior: expected --like or --class, whose examples it samples, got neither/,
   );
   await badInput(
     generate('-o', 'examples/sample-0.png/x.png'),

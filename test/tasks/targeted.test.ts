@@ -1,16 +1,19 @@
 // Generating a chosen kind: the mixture fit recovers separated clusters, its samples follow
-// it, class examples are picked by label, and a VAE decodes codes drawn near a class.
+// it, the aggregate posterior holds each example's q(z|x) and samples them, class examples
+// are picked by label, and a VAE decodes codes drawn near a class.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Xoshiro128, loadMnist, take } from '../../src/data/index.js';
-import { Generator, manualSeed, noGrad } from '../../src/engine/index.js';
+import { Generator, manualSeed, noGrad, tensor } from '../../src/engine/index.js';
 import { VariationalAutoencoder, buildModel } from '../../src/models/index.js';
 import { train } from '../../src/train/index.js';
 import {
   disposeDistribution,
+  encodePosteriors,
   fitCodeMixture,
   fitExamples,
   generateFrom,
+  sampleAggregatePosterior,
   sampleMixture,
   samplesOfClass,
 } from '../../src/tasks/index.js';
@@ -66,6 +69,58 @@ test('EM recovers the weights, means and variances of two separated clusters', (
   );
 });
 
+test("the aggregate posterior is each example's q(z|x), and its samples follow it", async () => {
+  const { dataset: digits } = await loadMnist({ limit: 40 });
+  manualSeed(4);
+  const vae = buildModel({ family: 'vae', inputShape: [1, 28, 28], hidden: [32], latentDim: 3 });
+  assert.ok(vae instanceof VariationalAutoencoder);
+
+  // Batched encoding gives what the model's own posterior gives on the whole set at once.
+  const posterior = encodePosteriors(vae, digits, 7);
+  assert.equal(posterior.count, 40);
+  assert.equal(posterior.latentDim, 3);
+  const whole = noGrad(() => vae.posterior(tensor(digits.data, { shape: digits.shape })));
+  const mu = whole.mu.toFloat32Array();
+  const variance = whole.logVar.exp().toFloat32Array();
+  for (let i = 0; i < 120; i++) {
+    assert.ok(Math.abs(posterior.means[i] - mu[i]) < 1e-5, `mean ${i}`);
+    assert.ok(Math.abs(posterior.variances[i] / variance[i] - 1) < 1e-4, `variance ${i}`);
+  }
+  vae.dispose();
+
+  // Two examples far apart with spreads 0.5 and 2: the draws split evenly between them and
+  // keep each one's spread; temperature 0 gives the means themselves; one seed repeats.
+  const two = {
+    means: Float64Array.from([-10, 0, 10, 0]),
+    variances: Float64Array.from([0.25, 0.25, 4, 4]),
+    latentDim: 2,
+    count: 2,
+  };
+  const drawn = sampleAggregatePosterior(two, 4000, 3).toFloat32Array();
+  const left: number[] = [];
+  const right: number[] = [];
+  for (let i = 0; i < 4000; i++) (drawn[2 * i] < 0 ? left : right).push(drawn[2 * i]);
+  assert.ok(Math.abs(left.length / 4000 - 0.5) < 0.03, `${left.length}`);
+  const sd = (xs: number[], m: number) =>
+    Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / xs.length);
+  assert.ok(Math.abs(sd(left, -10) - 0.5) < 0.03, `${sd(left, -10)}`);
+  assert.ok(Math.abs(sd(right, 10) - 2) < 0.12, `${sd(right, 10)}`);
+  const cool = sampleAggregatePosterior(two, 4000, 3, 0.5).toFloat32Array();
+  const coolRight = cool.filter((x, i) => i % 2 === 0 && x > 0);
+  assert.ok(Math.abs(sd(Array.from(coolRight), 10) - 1) < 0.06);
+  const frozen = sampleAggregatePosterior(two, 20, 3, 0).toFloat32Array();
+  assert.ok(
+    frozen.every((x, i) => (i % 2 === 0 ? Math.abs(x) === 10 : x === 0)),
+    `${frozen}`,
+  );
+  assert.deepEqual(sampleAggregatePosterior(two, 10, 3).toFloat32Array(), drawn.subarray(0, 20));
+  assert.throws(() => sampleAggregatePosterior(two, 0), /sampleAggregatePosterior: n: expected/);
+  assert.throws(
+    () => sampleAggregatePosterior(two, 5, 0, -1),
+    /sampleAggregatePosterior: temperature: expected a number >= 0, got number -1/,
+  );
+});
+
 test('a VAE generates near the codes of the class it was given', async () => {
   const { dataset: digits } = await loadMnist({ limit: 2000 });
   manualSeed(2);
@@ -83,8 +138,11 @@ test('a VAE generates near the codes of the class it was given', async () => {
   const zeroShare = (images: Float32Array) =>
     nearestMean(images, means).filter((label) => label === 0).length / (images.length / 784);
   const priorShare = zeroShare(noGrad(() => vae.sample(100, new Generator(3)).toFloat32Array()));
-  for (const components of [1, 2]) {
-    const distribution = fitExamples(vae, zeros, { components, seed: 0 });
+  const fits = [{ components: 1 }, { components: 2 }, { distribution: 'posterior' as const }];
+  for (const options of fits) {
+    const components = options.components ?? 0;
+    const distribution = fitExamples(vae, zeros, { ...options, seed: 0 });
+    assert.equal(distribution.kind, ['posterior', 'gaussian', 'mixture'][components]);
     const images = generateFrom(vae, distribution, 50, 3);
     assert.deepEqual(images.shape, [50, 1, 28, 28]);
     const again = generateFrom(vae, distribution, 50, 3);
@@ -104,6 +162,22 @@ test('a VAE generates near the codes of the class it was given', async () => {
   assert.throws(
     () => fitExamples(vae, take(zeros, [0])),
     /expected at least 2 to fit a code distribution, got 1/,
+  );
+  // The aggregate posterior needs no fit, so one example is enough: at temperature 0 every
+  // sample is that example's reconstruction.
+  const one = fitExamples(vae, take(zeros, [0]), { distribution: 'posterior' });
+  const copies = generateFrom(vae, one, 2, 0, 0).toFloat32Array();
+  const reconstruction = noGrad(() =>
+    vae.decode(vae.encode(tensor(zeros.data.subarray(0, 784), { shape: [1, 1, 28, 28] }))),
+  ).toFloat32Array();
+  for (let p = 0; p < 784; p++) assert.ok(Math.abs(copies[784 + p] - reconstruction[p]) < 1e-5);
+  assert.throws(
+    () => fitExamples(vae, zeros, { distribution: 'posterior', components: 3 }),
+    /fitExamples: components: expected 1 or none for the posterior distribution .*got 3/,
+  );
+  assert.throws(
+    () => fitExamples(vae, zeros, { distribution: 'flow' as 'posterior' }),
+    /fitExamples: distribution: expected one of 'gaussian', 'mixture', 'posterior', got string "flow"/,
   );
   vae.dispose();
 });
