@@ -177,20 +177,29 @@ export function dataAffinities(x: Tensor, perplexity: number): Tensor {
 }
 
 /**
+ * log (1 + |z_i - z_j|^2 / dof)^(-(dof + 1) / 2) for every pair of rows of `codes`
+ * ([n, dim]): the unnormalised Student-t affinities of a map, as logs ([n, n], 0 on the
+ * diagonal).
+ */
+function studentTLogKernel(codes: Tensor, dof: number): Tensor {
+  const squared = codes.square().sum(1, true); // [n, 1]
+  const products = codes.matmul(codes.t()).mul(2); // [n, n]
+  const distances = squared.add(squared.t()).sub(products).clamp(0, null); // [n, n]
+  return distances
+    .div(dof)
+    .add(1)
+    .log()
+    .mul(-(dof + 1) / 2);
+}
+
+/**
  * KL(P || Q) between data affinities `p` ([n, n], summing to 1) and Student-t affinities of
  * the codes ([n, dim]) with `dof` degrees of freedom: q_ij proportional to
  * (1 + |z_i - z_j|^2 / dof)^(-(dof + 1) / 2). A scalar tensor with gradients for the codes.
  */
 export function mapDivergence(p: Tensor, codes: Tensor, dof: number): Tensor {
   const n = codes.shape[0];
-  const squared = codes.square().sum(1, true); // [n, 1]
-  const products = codes.matmul(codes.t()).mul(2); // [n, n]
-  const distances = squared.add(squared.t()).sub(products).clamp(0, null); // [n, n]
-  const logKernel = distances
-    .div(dof)
-    .add(1)
-    .log()
-    .mul(-(dof + 1) / 2); // [n, n], 0 on the diagonal
+  const logKernel = studentTLogKernel(codes, dof); // [n, n], 0 on the diagonal
   const offDiagonal = eye(n).rsub(1);
   const logNormaliser = logKernel.exp().mul(offDiagonal).sum().log(); // []
   // sum p log p is a constant for the codes; it makes the value a true KL divergence.
@@ -337,14 +346,7 @@ export function sparseMapDivergence(
       `sparseMapDivergence: codes: expected at least 2 rows, got ${n}`,
     );
   }
-  const squared = codes.square().sum(1, true); // [n, 1]
-  const products = codes.matmul(codes.t()).mul(2); // [n, n]
-  const distances = squared.add(squared.t()).sub(products).clamp(0, null); // [n, n]
-  const logKernel = distances
-    .div(dof)
-    .add(1)
-    .log()
-    .mul(-(dof + 1) / 2); // [n, n]
+  const logKernel = studentTLogKernel(codes, dof); // [n, n]
   const self = eye(n).gt(0.5);
   const logNormaliser = logKernel.maskedFill(self, -Infinity).flatten().logsumexp(0); // []
   const attraction = logKernel.flatten().indexSelect(0, pairs).mul(affinities).sum(); // []

@@ -47,7 +47,7 @@ before(async () => {
   );
 });
 
-test('fit-map --loss tsne: three times the perplexity of neighbours, a map that embeds', async () => {
+test('fit-map --loss tsne: 3 x perplexity neighbours, and a map that embeds', async () => {
   const args = [
     'fit-map',
     '--data',

@@ -130,7 +130,7 @@ test('neighbour affinities reach the perplexity in each row, uniform where they 
   assert.throws(() => neighbourAffinities(distances, k, 0.5), RangeError);
 });
 
-test('the sparse KL divergence equals the dense one, and exaggeration scales the attraction', () => {
+test('sparse KL equals the dense one; exaggeration scales the attraction', () => {
   const x = points(10, 3, 5);
   const codes = points(10, 2, 6);
   const p = referenceAffinities(x, 3);
