@@ -13,8 +13,13 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import type { Corruption, EpochRecord, VariationalAutoencoder } from '../index.js';
+import type { DataSourceRecord } from './data-source.js';
 import { integer } from './options.js';
 import { TrainingProgress } from './progress.js';
+
+// Recorded in each model file as 'aekit train' records its --data, so that the commands
+// that read the training data again (generate --class, score, embed) find it unasked.
+const TRAINING_SOURCE: DataSourceRecord = { data: 'mnist', reader: 'mnist' };
 
 /** Standard deviation of the Gaussian noise of the denoising section, on pixels in [0, 1]. */
 const NOISE_SIGMA = 0.3;
@@ -114,7 +119,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
       preprocessing: dataset.preprocessing,
       data: api.dataRecord(trainSet),
       summary,
-      extras: {},
+      extras: { cli: TRAINING_SOURCE },
     });
     models.push({ name: spec.name, model, history: summary.history });
   }
@@ -142,7 +147,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
     preprocessing: dataset.preprocessing,
     data: api.dataRecord(trainSet),
     summary: denoiserSummary,
-    extras: {},
+    extras: { cli: TRAINING_SOURCE },
   });
 
   // 3. Numbers and pictures.

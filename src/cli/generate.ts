@@ -52,7 +52,7 @@ export function generateCommand(): Command {
     .option('--class <label>', 'generate like the samples of this class of the data (--data)')
     .option(
       '--mixture <k>',
-      'fit a mixture of k diagonal Gaussians to the codes (default 1: one full Gaussian)',
+      'fit a mixture of k diagonal Gaussians to the codes; 1 is one full Gaussian',
       integer(1, 64),
       1,
     )

@@ -81,6 +81,17 @@ test('aekit demo trains, saves its three models and writes the report', () => {
     assert.ok(html.includes(`src="${file}"`), `index.html links ${file}`);
   }
 
+  // The models record their training data, so --class needs no --data.
+  const threes = join(out, 'threes.png');
+  const generate = spawnSync(
+    process.execPath,
+    [bin, 'generate', '--model', join(out, 'vae16.aekit'), '--class', '3', '-n', '4', '-o', threes],
+    { encoding: 'utf8' },
+  );
+  assert.equal(generate.status, 0, generate.stderr);
+  assert.match(generate.stdout + generate.stderr, /4 samples like class 3/);
+  assert.ok(existsSync(threes));
+
   const vae = loadModel(join(out, 'vae2.aekit'));
   assert.equal(vae.config.latentDim, 2);
   assert.equal((vae.summary as { epochsRun: number }).epochsRun, 1);
