@@ -274,20 +274,35 @@ export function fitCodeMixture(
 export function sampleMixture(mixture: CodeMixture, n: number, seed = 0, temperature = 1): Tensor {
   checkInteger(n, 'sampleMixture: n', 1);
   checkNumber(temperature, 'sampleMixture: temperature', 0);
-  const d = mixture.latentDim;
-  const random = new Xoshiro128(seed, 23);
-  const out = new Float32Array(n * d);
   const cumulative = new Float64Array(mixture.weights.length);
   let sum = 0;
   mixture.weights.forEach((w, c) => (cumulative[c] = sum += w));
-  for (let i = 0; i < n; i++) {
+  const pick = (random: Xoshiro128) => {
     const u = random.next() * sum;
-    let c = cumulative.findIndex((edge) => u < edge);
-    if (c < 0) c = cumulative.length - 1;
+    const c = cumulative.findIndex((edge) => u < edge);
+    return c < 0 ? cumulative.length - 1 : c;
+  };
+  return drawComponents(mixture, n, new Xoshiro128(seed, 23), pick, temperature);
+}
+
+/**
+ * `n` codes [n, latentDim], each from the diagonal Gaussian `pick` chooses: a mean plus
+ * `temperature` times its standard deviations times standard normal draws.
+ */
+function drawComponents(
+  components: { means: Float64Array; variances: Float64Array; latentDim: number },
+  n: number,
+  random: Xoshiro128,
+  pick: (random: Xoshiro128) => number,
+  temperature: number,
+): Tensor {
+  const { means, variances, latentDim: d } = components;
+  const out = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const c = pick(random);
     for (let j = 0; j < d; j++) {
       const z = standardNormal(random);
-      const deviation = temperature * Math.sqrt(mixture.variances[c * d + j]);
-      out[i * d + j] = mixture.means[c * d + j] + deviation * z;
+      out[i * d + j] = means[c * d + j] + temperature * Math.sqrt(variances[c * d + j]) * z;
     }
   }
   return tensor(out, { shape: [n, d] });
@@ -311,18 +326,8 @@ export function sampleAggregatePosterior(
 ): Tensor {
   checkInteger(n, 'sampleAggregatePosterior: n', 1);
   checkNumber(temperature, 'sampleAggregatePosterior: temperature', 0);
-  const d = posterior.latentDim;
-  const random = new Xoshiro128(seed, 29);
-  const out = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    const example = random.int(posterior.count);
-    for (let j = 0; j < d; j++) {
-      const z = standardNormal(random);
-      const deviation = temperature * Math.sqrt(posterior.variances[example * d + j]);
-      out[i * d + j] = posterior.means[example * d + j] + deviation * z;
-    }
-  }
-  return tensor(out, { shape: [n, d] });
+  const pick = (random: Xoshiro128) => random.int(posterior.count);
+  return drawComponents(posterior, n, new Xoshiro128(seed, 29), pick, temperature);
 }
 
 /**
