@@ -13,7 +13,6 @@
 //     [--perplexity 30] [--reconstruction-weight 0.001] [--decoder-share 0.25]
 //     [--hidden 500,500,2000] [--dof 1] [--seed 0] [--tag name]
 //   node bench/tasks/map-sweep.mjs --reference tsne    # scikit-learn's t-SNE of all the points
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { aekit, args, fashionSplit, log, python, range, saveResult, scratch } from './lib.mjs';
@@ -53,6 +52,9 @@ const m = o.test;
 const probe = aekit.take(train, range(0, m)); // training points scored like held-out ones
 const rest = range(m, n);
 
+/** The values of a `.npy` file the Python side wrote. */
+const readValues = async (file) => (await aekit.readNpy(file)).values;
+
 function measure(model) {
   return measureCodes(aekit.embed(model, fitTrain, 1000), aekit.embed(model, fitTest, 1000));
 }
@@ -87,14 +89,9 @@ if (o.reference === 'tsne') {
     test: join(dir, 'test.npy'),
     out: join(dir, 'tsne'),
   });
-  const read = (file) => {
-    const bytes = readFileSync(file);
-    return aekit.parseNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), file)
-      .values;
-  };
   const numbers = {
     fitSeconds: answer.fitSeconds,
-    ...measureCodes(read(answer.train), read(answer.test)),
+    ...measureCodes(await readValues(answer.train), await readValues(answer.test)),
   };
   log(`${o.tag} t-SNE reference ${JSON.stringify(numbers)}`);
   saveResult(`map-sweep-${o.tag}`, { options: o, evaluations: [numbers] });
@@ -104,11 +101,7 @@ if (o.reference === 'tsne') {
 if (o.regress !== 'none') {
   // Can the encoder hold a t-SNE map at all? Regress it onto the coordinates that
   // `--reference tsne` gave the training points (squared error), then map held-out points.
-  const bytes = readFileSync(o.regress);
-  const target = aekit.parseNpy(
-    new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length),
-    o.regress,
-  ).values;
+  const target = await readValues(o.regress);
   aekit.manualSeed(o.seed);
   // 'conv': stride-2 convolutions, then the dense hidden sizes, then the 2-D code.
   const convEncoder = () => {
@@ -194,13 +187,10 @@ if (o.pca > 0) {
     timed: join(dir, 'test.npy'),
     out: join(dir, 'pca'),
   });
-  const read = (file) => {
-    const bytes = readFileSync(file);
-    return aekit.parseNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), file)
-      .values;
-  };
-  fitTrain = aekit.createDataset(read(answer.train), [n, o.pca], { labels: train.labels });
-  fitTest = aekit.createDataset(read(answer.test), [m, o.pca], { labels: test.labels });
+  fitTrain = aekit.createDataset(await readValues(answer.train), [n, o.pca], {
+    labels: train.labels,
+  });
+  fitTest = aekit.createDataset(await readValues(answer.test), [m, o.pca], { labels: test.labels });
   inputShape = [o.pca];
 }
 
