@@ -10,7 +10,7 @@
 // from each model's last checkpoint.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import sharp from 'sharp';
@@ -30,38 +30,71 @@ const OUT = args.out ?? join(ROOT, 'bench', 'results', 'codec');
 mkdirSync(OUT, { recursive: true });
 const numbers = (text) => text.split(',').map(Number);
 
-/** The architecture of every rung of the ladder: a 32 x 7 x 7 latent map. */
-const CONFIG = {
-  family: 'compressive',
-  inputShape: [1, 28, 28],
-  channels: [64, 32],
-  kernelSize: 5,
-  denseBottleneck: false,
-  latentDim: 32 * 7 * 7,
+/**
+ * The architectures a ladder can use (`--arch`). `map`, the default: a 32 x 7 x 7 latent
+ * map, whose files keep the plain name `fashion-lambda<L>.aekit`. `dense32`: the same two
+ * stages of 64 channels, then a dense bottleneck of 32 latents, which costs a few bytes per
+ * image and holds the low end of the ladder; its files are `fashion-dense32-lambda<L>.aekit`.
+ */
+const ARCHS = {
+  map: {
+    family: 'compressive',
+    inputShape: [1, 28, 28],
+    channels: [64, 32],
+    kernelSize: 5,
+    denseBottleneck: false,
+    latentDim: 32 * 7 * 7,
+  },
+  dense32: {
+    family: 'compressive',
+    inputShape: [1, 28, 28],
+    channels: [64, 64],
+    kernelSize: 5,
+    denseBottleneck: true,
+    latentDim: 32,
+  },
 };
+const ARCH = args.arch ?? 'map';
+if (!ARCHS[ARCH]) throw new Error(`--arch: expected one of ${Object.keys(ARCHS)}, got ${ARCH}`);
+const CONFIG = ARCHS[ARCH];
+const MODEL_FILE = /^fashion-(?:([a-z0-9]+)-)?lambda([\d.]+)\.aekit$/;
 
 const log = (line) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
-const modelPath = (lambda) => join(OUT, `fashion-lambda${lambda}.aekit`);
+const modelPath = (lambda) =>
+  join(OUT, `fashion-${ARCH === 'map' ? '' : `${ARCH}-`}lambda${lambda}.aekit`);
 
 // ---- train: a base model, then each lambda fine-tuned from it ------------------------
 
+/**
+ * Trains the base model (or, with `--from FILE`, starts from that trained model instead),
+ * then fine-tunes each of `--lambdas` from the base; with `--chain`, each rung from the one
+ * before it, in the order given, which suits a long walk away from the base's lambda.
+ */
 async function trainLadder() {
   const base = Number(args.base ?? 250);
   const lambdas = numbers(args.lambdas ?? '30,60,120,250,500,1000,2000');
   const baseEpochs = Number(args['base-epochs'] ?? 12);
   const tuneEpochs = Number(args['tune-epochs'] ?? 3);
+  const chain = args.chain === 'true';
   const { dataset } = await aekit.loadFashionMnist({
     split: 'train',
     ...(args.limit ? { limit: Number(args.limit) } : {}),
   });
   log(`training on ${dataset.shape[0]} Fashion-MNIST images; base lambda ${base}`);
 
-  const baseModel = await trainOne(dataset, base, baseEpochs, 2e-3, null);
+  const baseModel = args.from
+    ? aekit.loadModel(args.from).model
+    : await trainOne(dataset, base, baseEpochs, 2e-3, null);
+  let previous = baseModel;
   for (const lambda of lambdas) {
-    if (lambda === base) continue;
-    const model = await trainOne(dataset, lambda, tuneEpochs, 1e-3, baseModel);
-    model.dispose();
+    if (lambda === base && !args.from) continue;
+    const model = await trainOne(dataset, lambda, tuneEpochs, 1e-3, previous);
+    if (chain) {
+      if (previous !== baseModel) previous.dispose();
+      previous = model;
+    } else model.dispose();
   }
+  if (previous !== baseModel) previous.dispose();
   baseModel.dispose();
 }
 
@@ -93,7 +126,7 @@ async function trainOne(dataset, lambda, epochs, learningRate, start) {
       const { epoch, train, samplesPerSecond } = event.record;
       const psnr = 10 * Math.log10(784 / train.terms.distortion);
       log(
-        `lambda ${lambda} epoch ${epoch + 1}/${epochs}: ${(train.terms.rate / 8).toFixed(1)} ` +
+        `${ARCH} lambda ${lambda} epoch ${epoch + 1}/${epochs}: ${(train.terms.rate / 8).toFixed(1)} ` +
           `bytes, ${psnr.toFixed(2)} dB (noisy training rate), ${samplesPerSecond.toFixed(0)}/s`,
       );
     },
@@ -324,8 +357,12 @@ function aekitResults(path, images, count) {
     const b = pixels.subarray(i * 784, (i + 1) * 784);
     return [bytes, psnrOf(a, b), ssim[i]];
   });
+  const arch = MODEL_FILE.exec(basename(path))[1] ?? 'map';
   const result = {
     lambda: loaded.config.lambda,
+    arch,
+    // How tables and plots name the rung: its lambda, after its architecture unless `map`.
+    rung: arch === 'map' ? String(loaded.config.lambda) : `${arch} ${loaded.config.lambda}`,
     fileBytes: file.length,
     headerBytes: sizes.header,
     perImage,
@@ -367,9 +404,9 @@ async function evaluate() {
   const mnistGenericCount = Number(args['generic-mnist'] ?? 500);
   const paths = (await import('node:fs'))
     .readdirSync(OUT)
-    .filter((f) => /^fashion-lambda[\d.]+\.aekit$/.test(f))
+    .filter((f) => MODEL_FILE.test(f))
     .map((f) => join(OUT, f))
-    .sort((a, b) => lambdaOf(a) - lambdaOf(b));
+    .sort((a, b) => archOf(a).localeCompare(archOf(b)) || lambdaOf(a) - lambdaOf(b));
   if (paths.length === 0) throw new Error(`no models in ${OUT}: run node bench/codec.mjs train`);
 
   const { dataset: train } = await aekit.loadFashionMnist({ split: 'train' });
@@ -389,7 +426,7 @@ async function evaluate() {
     const rungs = paths.map((path) => {
       const r = aekitResults(path, dataset.data, count);
       log(
-        `${name}: lambda ${r.lambda}: ${(r.fileBytes / count).toFixed(2)} bytes per image, ${mean(r.perImage.map((p) => p[1])).toFixed(2)} dB`,
+        `${name}: ${r.rung}: ${(r.fileBytes / count).toFixed(2)} bytes per image, ${mean(r.perImage.map((p) => p[1])).toFixed(2)} dB`,
       );
       return r;
     });
@@ -421,7 +458,7 @@ async function evaluate() {
       label: 'aekit',
       perImage: Array.from({ length: gCount }, (_, i) =>
         rungs.map((r) => ({
-          q: r.lambda,
+          q: r.rung,
           whole: r.perImage[i][0] + r.headerBytes / count,
           shared: r.perImage[i][0],
           psnr: r.perImage[i][1],
@@ -450,7 +487,7 @@ async function evaluate() {
               psnr,
               ssim: mean(contenders.aekit.perImage.map((s) => s[k].ssim)),
               fits: 1,
-              lambda: r.lambda,
+              lambda: r.rung,
             };
           }
         });
@@ -472,7 +509,8 @@ async function evaluate() {
       }));
     }
     curves.aekit = rungs.map((r) => ({
-      q: r.lambda,
+      q: r.rung,
+      arch: r.arch,
       whole: r.fileBytes / count,
       shared: (r.fileBytes - r.headerBytes) / count,
       psnr: mean(r.perImage.map((p) => p[1])),
@@ -493,7 +531,7 @@ async function evaluate() {
       genericSpeed: Object.fromEntries(
         Object.entries(generic).map(([k, g]) => [k, g.encodesPerSecond]),
       ),
-      training: rungs.map((r) => ({ lambda: r.lambda, ...r.training })),
+      training: rungs.map((r) => ({ rung: r.rung, lambda: r.lambda, ...r.training })),
     };
   }
   writeFileSync(join(OUT, 'codec-results.json'), JSON.stringify(report, null, 1));
@@ -514,7 +552,11 @@ async function genericOnly() {
 }
 
 function lambdaOf(path) {
-  return Number(/lambda([\d.]+)\.aekit$/.exec(path)[1]);
+  return Number(MODEL_FILE.exec(basename(path))[2]);
+}
+
+function archOf(path) {
+  return MODEL_FILE.exec(basename(path))[1] ?? 'map';
 }
 
 function machine() {
@@ -558,12 +600,21 @@ async function plots(report) {
       );
     }
     const rd = [];
-    for (const [kind, points] of Object.entries(r.curves)) {
+    // One line per generic codec and per aekit architecture (its rungs in lambda order).
+    const lines = Object.entries(r.curves).flatMap(([kind, points]) =>
+      kind === 'aekit'
+        ? [...new Set(points.map((p) => p.arch))].map((arch) => [
+            arch === 'map' ? 'aekit' : `aekit ${arch}`,
+            points.filter((p) => p.arch === arch),
+          ])
+        : [[names[kind], points]],
+    );
+    for (const [label, points] of lines) {
       for (const mode of ['whole', 'shared']) {
         const shown = points.filter((p) => p[mode] <= 320);
         if (shown.length === 0) continue;
         rd.push({
-          name: `${kind === 'aekit' ? 'aekit' : names[kind]} (${mode === 'whole' ? 'file' : 'payload'})`,
+          name: `${label} (${mode === 'whole' ? 'file' : 'payload'})`,
           x: shown.map((p) => p[mode]),
           y: shown.map((p) => p.psnr),
         });
@@ -571,7 +622,9 @@ async function plots(report) {
     }
     if (set !== 'fashion' && report.sets.fashion) {
       // The same codecs on the data they were trained on, for how much worse this is.
-      const own = report.sets.fashion.curves.aekit.filter((p) => p.whole <= 320);
+      const own = report.sets.fashion.curves.aekit.filter(
+        (p) => p.arch === 'map' && p.whole <= 320,
+      );
       rd.push({
         name: 'aekit on Fashion-MNIST (file)',
         x: own.map((p) => p.whole),
@@ -596,7 +649,7 @@ function summary(report) {
     );
     lines.push(`aekit ladder on all ${r.count} images (one .aez per rung):`, '');
     lines.push(
-      '| lambda | bytes/image (file) | without header | bpp | PSNR dB | SSIM | single-image file | encode/s | decode/s |',
+      '| rung (lambda) | bytes/image (file) | without header | bpp | PSNR dB | SSIM | single-image file | encode/s | decode/s |',
     );
     lines.push('|---|---|---|---|---|---|---|---|---|');
     for (const p of r.curves.aekit) {
@@ -620,7 +673,7 @@ function summary(report) {
         const label = labels[kind] ?? GENERIC[kind].label;
         const cell = (p) =>
           kind === 'aekitOneRung'
-            ? `${f(p.psnr)} / ${f(p.ssim, 3)} / ${p.lambda === null ? 'none' : `lambda ${p.lambda}`}`
+            ? `${f(p.psnr)} / ${f(p.ssim, 3)} / ${p.lambda === null ? 'none' : `rung ${p.lambda}`}`
             : `${f(p.psnr)} / ${f(p.ssim, 3)} / ${f(p.fits * 100, 0)}%`;
         lines.push(`| ${label} | ${points.map(cell).join(' | ')} |`);
       }
