@@ -46,8 +46,8 @@ export function compressCommand(): Command {
     .option('--reference', 'also decode and print PSNR and SSIM against the inputs')
     .option(
       '--refine <steps>',
-      "search each image's latents for this many gradient steps: fewer bytes and less " +
-        'error for slower encoding; any aekit decodes the file (0: off)',
+      "search each image's latents for this many gradient steps for a lower lambda x error " +
+        '+ bits (slower encoding; any aekit decodes the file; 0: off)',
       integer(0),
       0,
     )
