@@ -324,17 +324,9 @@ async function genericResults(name, images, count) {
 }
 
 /** One aekit rung on a set of images: per-image sizes, quality, and speed. */
-function aekitResults(path, images, count, refine = 0) {
+function aekitResults(path, images, count) {
   const loaded = aekit.loadModel(path);
-  const stored = aekit.codecFromModel(loaded).codec;
-  // With `refine`, the encoder-side search (`compress --refine`) on the same model and tables.
-  const codec =
-    refine > 0
-      ? new aekit.ImageCodec(stored.model, stored.tables, {
-          valueRange: stored.valueRange ?? undefined,
-          refineSteps: refine,
-        })
-      : stored;
+  const { codec } = aekit.codecFromModel(loaded);
   const shape = [count, 1, 28, 28];
 
   let started = performance.now();
@@ -410,7 +402,6 @@ async function evaluate() {
   const limit = Number(args.limit ?? 10000);
   const genericCount = Number(args.generic ?? 1000);
   const mnistGenericCount = Number(args['generic-mnist'] ?? 500);
-  const refine = Number(args.refine ?? 0);
   const paths = (await import('node:fs'))
     .readdirSync(OUT)
     .filter((f) => MODEL_FILE.test(f))
@@ -427,7 +418,7 @@ async function evaluate() {
     fashion: (await aekit.loadFashionMnist({ split: 'test', limit })).dataset,
     mnist: (await aekit.loadMnist({ limit })).dataset,
   };
-  const report = { machine: machine(), budgets: BUDGETS, refine, sets: {} };
+  const report = { machine: machine(), budgets: BUDGETS, sets: {} };
   for (const [name, dataset] of Object.entries(sets)) {
     const count = dataset.shape[0];
     const gCount = Math.min(count, name === 'fashion' ? genericCount : mnistGenericCount);
@@ -439,17 +430,6 @@ async function evaluate() {
       );
       return r;
     });
-    // The search on the images the budgets are measured on (it is slow: `--refine` steps of
-    // a training step's work per image).
-    const refined = refine
-      ? paths.map((path) => {
-          const r = aekitResults(path, dataset.data.subarray(0, gCount * 784), gCount, refine);
-          log(
-            `${name}: ${r.rung} --refine ${refine}: ${mean(r.perImage.map((p) => p[0])).toFixed(2)} bytes per image, ${mean(r.perImage.map((p) => p[1])).toFixed(2)} dB, ${r.encodePerSecond.toFixed(0)} images/s`,
-          );
-          return r;
-        })
-      : null;
     const generic = await genericResults(name, dataset.data, gCount);
     const fallback = Array.from({ length: gCount }, (_, i) => {
       const a = to8bit(dataset.data.subarray(i * 784, (i + 1) * 784));
@@ -487,20 +467,6 @@ async function evaluate() {
       ),
     };
 
-    if (refined) {
-      contenders.aekitRefined = {
-        label: `aekit --refine ${refine}`,
-        perImage: Array.from({ length: gCount }, (_, i) =>
-          refined.map((r) => ({
-            q: r.rung,
-            whole: r.perImage[i][0] + r.headerBytes / gCount,
-            shared: r.perImage[i][0],
-            psnr: r.perImage[i][1],
-            ssim: r.perImage[i][2],
-          })),
-        ),
-      };
-    }
     const budgets = {};
     for (const mode of ['whole', 'shared']) {
       budgets[mode] = {};
@@ -612,7 +578,6 @@ async function plots(report) {
   const names = {
     aekit: 'aekit (rung per image)',
     aekitOneRung: 'aekit (one rung)',
-    aekitRefined: 'aekit --refine (rung per image)',
     jpeg: 'JPEG (mozjpeg)',
     webp: 'WebP',
     avif: 'AVIF',
@@ -702,7 +667,6 @@ function summary(report) {
       lines.push(`|---|${report.budgets.map(() => '---').join('|')}|`);
       const labels = {
         aekit: 'aekit, best rung per image',
-        aekitRefined: `aekit --refine ${report.refine}, best rung per image`,
         aekitOneRung: 'aekit, one rung for all (mean within budget)',
       };
       for (const [kind, points] of Object.entries(r.budgets[mode])) {
@@ -713,21 +677,18 @@ function summary(report) {
             : `${f(p.psnr)} / ${f(p.ssim, 3)} / ${f(p.fits * 100, 0)}%`;
         lines.push(`| ${label} | ${points.map(cell).join(' | ')} |`);
       }
-      for (const kind of ['aekit', 'aekitRefined']) {
-        if (!r.budgets[mode][kind]) continue;
-        const margins = report.budgets.map((_, k) => {
-          const best = Math.max(
-            ...Object.entries(r.budgets[mode])
-              .filter(([other]) => other in GENERIC)
-              .map(([, p]) => p[k].psnr),
-          );
-          return r.budgets[mode][kind][k].psnr - best;
-        });
-        lines.push(
-          `| ${labels[kind]} minus best generic | ${margins.map((m) => `${m >= 0 ? '+' : ''}${f(m)} dB`).join(' | ')} |`,
+      const margins = report.budgets.map((_, k) => {
+        const best = Math.max(
+          ...Object.entries(r.budgets[mode])
+            .filter(([kind]) => kind in GENERIC)
+            .map(([, p]) => p[k].psnr),
         );
-      }
-      lines.push('');
+        return r.budgets[mode].aekit[k].psnr - best;
+      });
+      lines.push(
+        `| aekit minus best generic | ${margins.map((m) => `${m >= 0 ? '+' : ''}${f(m)} dB`).join(' | ')} |`,
+        '',
+      );
     }
   }
   return lines.join('\n');

@@ -25,14 +25,12 @@ import {
   checkOutput,
   type EngineOptions,
 } from './model-file.js';
-import { integer } from './options.js';
 import { formatNumber } from './progress.js';
 
 interface CompressOptions extends EngineOptions {
   model: string;
   output: string;
   reference?: boolean;
-  refine: number;
   json?: boolean;
 }
 
@@ -44,13 +42,6 @@ export function compressCommand(): Command {
     .requiredOption('--model <file>', 'codec model file written by aekit train --task compress')
     .requiredOption('-o, --output <file>', 'the .aez file to write')
     .option('--reference', 'also decode and print PSNR and SSIM against the inputs')
-    .option(
-      '--refine <steps>',
-      "search each image's latents for this many gradient steps for a lower lambda x error " +
-        '+ bits (slower encoding; any aekit decodes the file; 0: off)',
-      integer(0),
-      0,
-    )
     .option('--json', 'print one JSON object');
   addEngineOptions(command);
   return command.action(async (inputs: string[], options: CompressOptions) => {
@@ -62,15 +53,7 @@ export function compressCommand(): Command {
 async function runCompress(inputs: string[], options: CompressOptions): Promise<void> {
   const aekit = await api();
   await checkOutput(options.output);
-  const opened = await openCodec(options.model);
-  const { loaded, training } = opened;
-  const codec =
-    options.refine > 0
-      ? new aekit.ImageCodec(opened.codec.model, opened.codec.tables, {
-          ...(opened.codec.valueRange ? { valueRange: opened.codec.valueRange } : {}),
-          refineSteps: options.refine,
-        })
-      : opened.codec;
+  const { loaded, codec, training } = await openCodec(options.model);
   try {
     const { dataset } = await readInputs(inputs, loaded, 'inputs');
     const count = dataset.shape[0];
@@ -103,7 +86,6 @@ async function runCompress(inputs: string[], options: CompressOptions): Promise<
           ...r,
           ...(q ? { psnr: q.psnr, ssim: q.ssim } : {}),
           imagesPerSecond: count / Math.max(seconds, 1e-9),
-          refineSteps: options.refine,
           unlikeTraining: comparison.unlike,
           warning: comparison.warning,
         }),
@@ -113,8 +95,7 @@ async function runCompress(inputs: string[], options: CompressOptions): Promise<
       if (q) console.log(`decoded against the inputs: ${qualityLine(q)}`);
       console.log(
         `encoded ${formatNumber(count / Math.max(seconds, 1e-9))} images per second ` +
-          `(model ${codec.fingerprintHex}` +
-          `${options.refine > 0 ? `, ${options.refine} search steps per image` : ''})`,
+          `(model ${codec.fingerprintHex})`,
       );
     }
     if (comparison.warning) printWarning(comparison.warning);

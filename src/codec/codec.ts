@@ -21,7 +21,6 @@ import {
   readContainer,
   writeContainer,
 } from './format.js';
-import { DEFAULT_REFINE_LEARNING_RATE, Refined, refineImages } from './refine.js';
 import {
   CodingTables,
   LATENT_LIMIT,
@@ -36,14 +35,6 @@ export interface ImageCodecOptions {
   valueRange?: [number, number];
   /** Images per batch through the transforms. Default: 256. */
   batchSize?: number;
-  /**
-   * Adam steps of the encoder-side search per image ({@link refineLatents}): lower rate and
-   * distortion for slower encoding; the file decodes as any other. Default: 0, the analysis
-   * transform's own latents.
-   */
-  refineSteps?: number;
-  /** The search's learning rate. Default: 0.02. */
-  refineLearningRate?: number;
 }
 
 /** What {@link ImageCodec.compress} returns. */
@@ -88,10 +79,6 @@ export class ImageCodec {
   readonly valueRange: [number, number] | null;
   /** Images per batch through the transforms. */
   readonly batchSize: number;
-  /** Steps of the encoder-side search; 0: none. */
-  readonly refineSteps: number;
-  /** The search's learning rate. */
-  readonly refineLearningRate: number;
 
   constructor(
     model: CompressiveAutoencoder,
@@ -111,14 +98,6 @@ export class ImageCodec {
     this.tables = tables;
     this.valueRange = options.valueRange ?? null;
     this.batchSize = options.batchSize ?? 256;
-    this.refineSteps = options.refineSteps ?? 0;
-    this.refineLearningRate = options.refineLearningRate ?? DEFAULT_REFINE_LEARNING_RATE;
-    if (!(Number.isInteger(this.refineSteps) && this.refineSteps >= 0)) {
-      throw new AekitError(
-        'BAD_INPUT',
-        `ImageCodec: refineSteps: expected an integer >= 0, got ${this.refineSteps}`,
-      );
-    }
     this.fingerprint = modelFingerprint(model, tables);
   }
 
@@ -137,13 +116,9 @@ export class ImageCodec {
     return Buffer.from(this.fingerprint).toString('hex');
   }
 
-  /**
-   * The integer latents of `images` ([count, ...shape], C order): [count, latentDim]; with
-   * `refineSteps`, those the encoder-side search found.
-   */
+  /** The integer latents of `images` ([count, ...shape], C order): [count, latentDim]. */
   latents(images: Float32Array, count: number): Int32Array {
     this.checkImages(images, count);
-    if (this.refineSteps > 0) return this.refined(images, count).symbols;
     const size = images.length / Math.max(count, 1);
     const out = new Int32Array(count * this.latentDim);
     this.run(() => {
@@ -159,25 +134,6 @@ export class ImageCodec {
       }
     });
     return out;
-  }
-
-  /**
-   * The encoder-side search on `images` ({@link refineLatents}) with this codec's steps, or
-   * `steps`: the latents, and each image's cost before and after.
-   */
-  refined(images: Float32Array, count: number, steps = this.refineSteps): Refined {
-    this.checkImages(images, count);
-    const wasTraining = this.model.training;
-    this.model.eval();
-    try {
-      return refineImages(this.model, images, count, this.batchSize, {
-        steps,
-        learningRate: this.refineLearningRate,
-        limit: LATENT_LIMIT,
-      });
-    } finally {
-      this.model.train(wasTraining);
-    }
   }
 
   /**

@@ -4,4 +4,3 @@ export * from './tables.js';
 export * from './format.js';
 export * from './codec.js';
 export * from './record.js';
-export * from './refine.js';

@@ -124,44 +124,6 @@ test('compress then decompress: rates, quality, PNGs, the same integers', async 
   assert.equal(event.fileBytes, fileBytes);
 });
 
-test('--refine searches the latents: a file any aekit decodes, and a lower error', async () => {
-  const args = ['compress', '--model', 'codec.aekit', 'more.npy', '--reference', '--json'];
-  const plain = JSON.parse((await succeed([...args, '-o', 'plain.aez'], dir)).stdout);
-  const searched = JSON.parse(
-    (await succeed([...args, '-o', 'searched.aez', '--refine', '20'], dir)).stdout,
-  );
-  assert.equal(searched.refineSteps, 20);
-  assert.equal(plain.refineSteps, 0);
-  // lambda 300 on a tiny model: the search spends its gains on error more than on bytes.
-  const cost = (r: { psnr: number; bytesPerImageWithoutHeader: number }) =>
-    300 * 784 * 10 ** (-r.psnr / 10) + 8 * r.bytesPerImageWithoutHeader;
-  assert.ok(cost(searched) < cost(plain), `${JSON.stringify(searched)} ${JSON.stringify(plain)}`);
-  const decoded = JSON.parse(
-    (
-      await succeed(
-        ['decompress', 'searched.aez', '--model', 'codec.aekit', '-o', 's.npy', '--json'],
-        dir,
-      )
-    ).stdout,
-  );
-  assert.equal(decoded.images, 20);
-  const text = await succeed(
-    ['compress', '--model', 'codec.aekit', 'more.npy', '-o', 's2.aez', '--refine', '5'],
-    dir,
-  );
-  assert.match(text.stdout, /, 5 search steps per image\)$/m);
-  await badInput(
-    ['compress', '--model', 'codec.aekit', 'more.npy', '-o', 'x.aez', '--refine', '-1'],
-    dir,
-    /--refine/,
-  );
-  await badInput(
-    ['compress', '--model', 'codec.aekit', 'more.npy', '-o', 'x.aez', '--refine', 'many'],
-    dir,
-    /--refine/,
-  );
-});
-
 test('data unlike the training data gets a warning that says so', async () => {
   const result = await succeed(
     ['compress', '--model', 'codec.aekit', 'fashion.npy', '-o', 'fashion.aez'],
