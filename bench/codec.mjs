@@ -1,6 +1,9 @@
 // The learned-compression benchmark (run by hand, never in CI; see bench/README.md):
 //
-//   node bench/codec.mjs train   trains the lambda ladder of Fashion-MNIST codecs
+//   node bench/codec.mjs train   trains a lambda ladder of Fashion-MNIST codecs: a base
+//                                model, then rungs fine-tuned from it (options: --arch,
+//                                --base, --base-epochs, --lambdas, --tune-epochs, --from,
+//                                --chain true); eval takes every rung of every architecture
 //   node bench/codec.mjs generic JPEG, WebP and AVIF at every quality (cached for eval)
 //   node bench/codec.mjs eval    rate-distortion curves beside JPEG, WebP and AVIF, speed,
 //                                the same codecs on MNIST digits, PNG plots, a JSON result

@@ -9,7 +9,9 @@
 // the class against the real test images (what a perfect generator would get), and how often
 // the classifier accepts the VAE's reconstructions of the real test images (what the VAE can
 // render at best). Beside it: sample-then-filter, how many prior samples the classifier must
-// see per sample it accepts for that class.
+// see per sample it accepts for that class. And whether the samples copy their examples: each
+// sample's pixel distance to its nearest training image of the class, against the same for
+// the class's real test images (copyCheck).
 //
 //   node bench/tasks/generate.mjs [--datasets mnist,fashion] [--vae-epochs-mnist 40]
 //     [--vae-epochs-fashion 15] [--classifier-epochs-fashion 12] [--fits gaussian,posterior]
@@ -220,11 +222,11 @@ function featureRows(features, indices) {
   return out;
 }
 
-/** Pairwise distances [a, b] between feature rows. */
-function distances(a, na, b, nb) {
+/** Pairwise distances [a, b] between rows `width` values wide (the features by default). */
+function distances(a, na, b, nb, width = 128) {
   return tidy(() => {
-    const x = tensor(a, { shape: [na, 128] });
-    const y = tensor(b, { shape: [nb, 128] });
+    const x = tensor(a, { shape: [na, width] });
+    const y = tensor(b, { shape: [nb, width] });
     const d = x
       .square()
       .sum(1, true)
@@ -232,6 +234,43 @@ function distances(a, na, b, nb) {
       .sub(x.matmul(y.t()).mul(2));
     return d.clamp(0, null).sqrt().toFloat32Array();
   });
+}
+
+/** Each row of `a`'s distance to its nearest row of `b`, rows `width` values wide. */
+function nearestDistances(a, na, b, nb, width) {
+  const out = new Float64Array(na);
+  for (let start = 0; start < na; start += 250) {
+    const n = Math.min(250, na - start);
+    const d = distances(a.subarray(start * width, (start + n) * width), n, b, nb, width);
+    for (let i = 0; i < n; i++) {
+      let nearest = Infinity;
+      for (let j = 0; j < nb; j++) nearest = Math.min(nearest, d[i * nb + j]);
+      out[start + i] = nearest;
+    }
+  }
+  return out;
+}
+
+const median = (values) => {
+  const sorted = Array.from(values).sort((p, q) => p - q);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+
+/**
+ * How close samples come to copying the examples they were generated from: each sample's
+ * pixel distance to its nearest example, against the same for the class's real test images
+ * (images the VAE never saw). `medianRatio`: the samples' median over the test images'
+ * (1: as far from the examples as new real images are; near 0: copies). `nearCopies`: the
+ * share of samples nearer to an example than 95% of the test images are.
+ */
+function copyCheck(samples, n, realNearest, examples) {
+  const nearest = nearestDistances(samples, n, examples.data, examples.shape[0], 784);
+  const sorted = Array.from(realNearest).sort((p, q) => p - q);
+  const threshold = sorted[Math.floor(0.05 * sorted.length)];
+  return {
+    medianRatio: median(nearest) / median(realNearest),
+    nearCopies: nearest.filter((d) => d < threshold).length / n,
+  };
 }
 
 /** Distance of each row to its k-th nearest other row. */
@@ -296,6 +335,14 @@ for (const name of o.datasets.split(',')) {
     const realTest = byLabel(test, c);
     const nTest = realTest.shape[0];
     const real = judge(net, realTest.data, nTest);
+    // The class's real test images: how far each lies from the nearest training example.
+    const realNearest = nearestDistances(
+      realTest.data,
+      nTest,
+      examples.data,
+      examples.shape[0],
+      784,
+    );
     const row = {
       class: test.labelNames?.[c] ?? String(c),
       examples: examples.shape[0],
@@ -360,6 +407,7 @@ for (const name of o.datasets.split(',')) {
       row[label] = {
         judgedAsRequested: hit,
         ...precisionRecall(real.features, nTest, judged.features, o.samples),
+        ...copyCheck(images, o.samples, realNearest, examples),
       };
       if (temperature === 1) {
         const png = await aekit.imageGrid(images.subarray(0, 64 * 784), [64, 1, 28, 28], {
@@ -370,7 +418,7 @@ for (const name of o.datasets.split(',')) {
     }
     const judged = SETTINGS.map(([label]) => {
       const r = row[label];
-      return `${label} ${r.judgedAsRequested.toFixed(3)} (P ${r.precision.toFixed(3)}, R ${r.recall.toFixed(3)})`;
+      return `${label} ${r.judgedAsRequested.toFixed(3)} (P ${r.precision.toFixed(3)}, R ${r.recall.toFixed(3)}, copy ratio ${r.medianRatio.toFixed(3)}, near copies ${r.nearCopies.toFixed(3)})`;
     });
     log(
       `${name} ${row.class}: ${judged.join(', ')}; real test ${row.realTestJudged.toFixed(3)}, ` +
@@ -395,6 +443,8 @@ for (const name of o.datasets.split(',')) {
             judgedAsRequested: mean((r) => r[label].judgedAsRequested),
             precision: mean((r) => r[label].precision),
             recall: mean((r) => r[label].recall),
+            medianRatio: mean((r) => r[label].medianRatio),
+            nearCopies: mean((r) => r[label].nearCopies),
           },
         ]),
       ),
