@@ -3,7 +3,7 @@
 //   node bench/codec.mjs train   trains a lambda ladder of Fashion-MNIST codecs: a base
 //                                model, then rungs fine-tuned from it (options: --arch,
 //                                --base, --base-epochs, --lambdas, --tune-epochs, --from,
-//                                --chain true); eval takes every rung of every architecture
+//                                --chain true, --tag); eval takes every rung of every ladder
 //   node bench/codec.mjs generic JPEG, WebP and AVIF at every quality (cached for eval)
 //   node bench/codec.mjs eval    rate-distortion curves beside JPEG, WebP and AVIF, speed,
 //                                the same codecs on MNIST digits, PNG plots, a JSON result
@@ -63,8 +63,11 @@ const CONFIG = ARCHS[ARCH];
 const MODEL_FILE = /^fashion-(?:([a-z0-9]+)-)?lambda([\d.]+)\.aekit$/;
 
 const log = (line) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
-const modelPath = (lambda) =>
-  join(OUT, `fashion-${ARCH === 'map' ? '' : `${ARCH}-`}lambda${lambda}.aekit`);
+// What names the files: --tag, else the architecture unless it is `map`. Another tag lets
+// a second ladder of one architecture (other epochs, another base) sit beside the first.
+const TAG = args.tag ?? (ARCH === 'map' ? '' : ARCH);
+if (!/^[a-z0-9]*$/.test(TAG)) throw new Error(`--tag: expected [a-z0-9]*, got ${TAG}`);
+const modelPath = (lambda) => join(OUT, `fashion-${TAG ? `${TAG}-` : ''}lambda${lambda}.aekit`);
 
 // ---- train: a base model, then each lambda fine-tuned from it ------------------------
 
@@ -129,7 +132,7 @@ async function trainOne(dataset, lambda, epochs, learningRate, start) {
       const { epoch, train, samplesPerSecond } = event.record;
       const psnr = 10 * Math.log10(784 / train.terms.distortion);
       log(
-        `${ARCH} lambda ${lambda} epoch ${epoch + 1}/${epochs}: ${(train.terms.rate / 8).toFixed(1)} ` +
+        `${TAG || ARCH} lambda ${lambda} epoch ${epoch + 1}/${epochs}: ${(train.terms.rate / 8).toFixed(1)} ` +
           `bytes, ${psnr.toFixed(2)} dB (noisy training rate), ${samplesPerSecond.toFixed(0)}/s`,
       );
     },
