@@ -114,7 +114,11 @@ export function trainCommand(): Command {
   command
     .addOption(new Option('--model <preset>', 'model preset').choices(PRESETS).default('dense'))
     .option('--config <file>', 'a JSON model config, used instead of a preset')
-    .option('--latent <size>', 'size of the code', integer(1))
+    .option(
+      '--latent <size>',
+      'size of the code (compressive: a dense code of this size instead of the latent map)',
+      integer(1),
+    )
     .option('--hidden <sizes>', 'hidden sizes (dense, sparse, vae), or the LSTM size', sizes)
     .option('--channels <sizes>', 'channels per stage (conv, conv-vae, conv1d), e.g. 32,64', sizes)
     .addOption(new Option('--activation <name>', 'hidden nonlinearity').choices(ACTIVATIONS))
@@ -263,7 +267,12 @@ async function modelConfig(options: TrainCommandOptions, dataset: Dataset): Prom
     return new AekitError('BAD_INPUT', `${flag}: applies to ${applies} models, not to ${model}`);
   };
 
-  if (options.latent !== undefined) config.latentDim = options.latent;
+  if (options.latent !== undefined) {
+    config.latentDim = options.latent;
+    // A map latent's size follows from the data; a chosen size means a dense code, which
+    // holds the lowest rates (a few bytes per image) far better than a map.
+    if (family === 'compressive' && !fromFile) config.denseBottleneck = true;
+  }
   if (options.hidden !== undefined) {
     if (family === 'dense' || (family === 'vae' && body === 'dense')) {
       config.hidden = options.hidden;

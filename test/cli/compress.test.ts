@@ -70,6 +70,22 @@ test('train --task compress stores the tables and the training statistics', () =
   loaded.model.dispose();
 });
 
+test('train --task compress --latent N trains a dense code of N latents', async () => {
+  await succeed([...codecTraining, '--latent', '12', '-o', 'dense.aekit'], dir);
+  const loaded = loadModel(path.join(dir, 'dense.aekit'));
+  const config = loaded.config as { latentDim: number; denseBottleneck: boolean };
+  assert.equal(config.latentDim, 12);
+  assert.equal(config.denseBottleneck, true);
+  loaded.model.dispose();
+  const result = await succeed(
+    ['compress', '--model', 'dense.aekit', 'more.npy', '-o', 'dense.aez', '--json'],
+    dir,
+  );
+  // 12 latents code in a few bytes per image, far fewer than the 8 x 7 x 7 map.
+  assert.ok(JSON.parse(result.stdout).bytesPerImageWithoutHeader < 12, result.stdout);
+  await succeed(['decompress', 'dense.aez', '--model', 'dense.aekit', '-o', 'dense.npy'], dir);
+});
+
 test('compress then decompress: rates, quality, PNGs, the same integers', async () => {
   const compressed = await succeed(
     ['compress', '--model', 'codec.aekit', 'more.npy', '-o', 'more.aez', '--reference'],
