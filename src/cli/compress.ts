@@ -38,7 +38,11 @@ interface CompressOptions extends EngineOptions {
 export function compressCommand(): Command {
   const command = new Command('compress')
     .description('compress images into one .aez file with a codec model (train --task compress)')
-    .argument('<inputs...>', 'image files, folders of images, or IDX / .npy image arrays')
+    .argument(
+      '<inputs...>',
+      'image files, folders of images, or IDX / .npy image arrays ([count, channels, height, ' +
+        'width]; IDX [count, height, width])',
+    )
     .requiredOption('--model <file>', 'codec model file written by aekit train --task compress')
     .requiredOption('-o, --output <file>', 'the .aez file to write')
     .option('--reference', 'also decode and print PSNR and SSIM against the inputs')

@@ -266,10 +266,16 @@ export async function checkFits(dataset: Dataset, model: LoadedModel): Promise<v
   const expected = model.config.inputShape;
   const got = sampleShape(dataset);
   if (got.length !== expected.length || got.some((size, i) => size !== expected[i])) {
+    // An array of single-channel images without its channel axis: say how to add it.
+    const noChannel =
+      expected[0] === 1 &&
+      got.length === expected.length - 1 &&
+      got.join() === expected.slice(1).join();
     throw new AekitError(
       'BAD_INPUT',
       `${dataset.source}: sample shape: expected [${expected.join(', ')}] (the input of ` +
-        `${model.path}), got [${got.join(', ')}]`,
+        `${model.path}), got [${got.join(', ')}]` +
+        (noChannel ? `; reshape the array to [count, ${expected.join(', ')}]` : ''),
     );
   }
 

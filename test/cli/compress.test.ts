@@ -84,6 +84,14 @@ test('train --task compress --latent N trains a dense code of N latents', async 
   // 12 latents code in a few bytes per image, far fewer than the 8 x 7 x 7 map.
   assert.ok(JSON.parse(result.stdout).bytesPerImageWithoutHeader < 12, result.stdout);
   await succeed(['decompress', 'dense.aez', '--model', 'dense.aekit', '-o', 'dense.npy'], dir);
+  // Images without their channel axis: the error says how to add it.
+  const { values } = await readNpy(path.join(dir, 'more.npy'));
+  saveNpy(path.join(dir, 'flat.npy'), values, [20, 28, 28]);
+  await badInput(
+    ['compress', '--model', 'dense.aekit', 'flat.npy', '-o', 'flat.aez'],
+    dir,
+    /^aekit: .*flat\.npy: sample shape: expected \[1, 28, 28\] .*got \[28, 28\]; reshape the array to \[count, 1, 28, 28\]$/,
+  );
 });
 
 test('compress then decompress: rates, quality, PNGs, the same integers', async () => {
