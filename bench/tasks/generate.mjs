@@ -251,25 +251,39 @@ function nearestDistances(a, na, b, nb, width) {
   return out;
 }
 
-const median = (values) => {
-  const sorted = Array.from(values).sort((p, q) => p - q);
-  return sorted[Math.floor(sorted.length / 2)];
-};
+/** The `q` quantile (0 to 1) of `values`, by rank. */
+function quantile(values, q) {
+  const sorted = Array.from(values).sort((a, b) => a - b);
+  return sorted[Math.floor(q * sorted.length)];
+}
+
+/**
+ * How far a class's real test images (which the VAE never saw) lie from their nearest
+ * training example: the median, and the distance 95% of them exceed.
+ */
+function realDistances(realTest, examples) {
+  const nearest = nearestDistances(
+    realTest.data,
+    realTest.shape[0],
+    examples.data,
+    examples.shape[0],
+    784,
+  );
+  return { median: quantile(nearest, 0.5), nearest5: quantile(nearest, 0.05) };
+}
 
 /**
  * How close samples come to copying the examples they were generated from: each sample's
- * pixel distance to its nearest example, against the same for the class's real test images
- * (images the VAE never saw). `medianRatio`: the samples' median over the test images'
- * (1: as far from the examples as new real images are; near 0: copies). `nearCopies`: the
- * share of samples nearer to an example than 95% of the test images are.
+ * pixel distance to its nearest example, against `real` ({@link realDistances}).
+ * `medianRatio`: the samples' median over the test images' (1: as far from the examples as
+ * new real images are; near 0: copies). `nearCopies`: the share of samples nearer to an
+ * example than 95% of the test images are.
  */
-function copyCheck(samples, n, realNearest, examples) {
+function copyCheck(samples, n, real, examples) {
   const nearest = nearestDistances(samples, n, examples.data, examples.shape[0], 784);
-  const sorted = Array.from(realNearest).sort((p, q) => p - q);
-  const threshold = sorted[Math.floor(0.05 * sorted.length)];
   return {
-    medianRatio: median(nearest) / median(realNearest),
-    nearCopies: nearest.filter((d) => d < threshold).length / n,
+    medianRatio: quantile(nearest, 0.5) / real.median,
+    nearCopies: nearest.filter((d) => d < real.nearest5).length / n,
   };
 }
 
@@ -335,14 +349,7 @@ for (const name of o.datasets.split(',')) {
     const realTest = byLabel(test, c);
     const nTest = realTest.shape[0];
     const real = judge(net, realTest.data, nTest);
-    // The class's real test images: how far each lies from the nearest training example.
-    const realNearest = nearestDistances(
-      realTest.data,
-      nTest,
-      examples.data,
-      examples.shape[0],
-      784,
-    );
+    const realNearest = realDistances(realTest, examples);
     const row = {
       class: test.labelNames?.[c] ?? String(c),
       examples: examples.shape[0],
