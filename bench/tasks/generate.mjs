@@ -63,9 +63,12 @@ const SETTINGS = String(o.temperatures)
     return String(o.fits)
       .split(',')
       .map((fit) => {
-        if (fit === 'mixture') {
-          const options = { distribution: 'mixture', components: o.components };
-          return [`mixture-${o.components}${suffix}`, options, t];
+        // mixture: full covariances; mixture-diagonal: diagonal ones.
+        if (fit.startsWith('mixture')) {
+          const covariance = fit === 'mixture-diagonal' ? 'diagonal' : 'full';
+          const options = { distribution: 'mixture', components: o.components, covariance };
+          const tag = covariance === 'full' ? '' : '-diagonal';
+          return [`mixture-${o.components}${tag}${suffix}`, options, t];
         }
         return [`${fit}${suffix}`, { distribution: fit }, t];
       });

@@ -4,7 +4,7 @@
  * sample it, decode); a path between two inputs with `--interpolate A B`; a 2-D latent walk
  * with `--grid`. Written as a folder of PNGs, one PNG grid, or a .npy array.
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 
 import { api } from './api.js';
 import { addDataOptions, readData, type DataOptions } from './data-source.js';
@@ -27,6 +27,7 @@ interface GenerateOptions extends DataOptions, EngineOptions {
   like?: string[];
   class?: string;
   mixture: number;
+  covariance: 'full' | 'diagonal';
   posterior?: boolean;
   temperature: number;
   interpolate?: string[];
@@ -52,9 +53,14 @@ export function generateCommand(): Command {
     .option('--class <label>', 'generate like the samples of this class of the data (--data)')
     .option(
       '--mixture <k>',
-      'fit a mixture of k diagonal Gaussians to the codes; 1 is one full Gaussian',
+      'fit a mixture of k Gaussians to the codes; 1 is one Gaussian',
       integer(1, 64),
       1,
+    )
+    .addOption(
+      new Option('--covariance <kind>', "--mixture's covariances: full or diagonal")
+        .choices(['full', 'diagonal'])
+        .default('full'),
     )
     .option(
       '--posterior',
@@ -143,6 +149,7 @@ async function runGenerate(options: GenerateOptions): Promise<void> {
     const distribution = aekit.fitExamples(model, examples, {
       distribution: options.posterior ? 'posterior' : options.mixture > 1 ? 'mixture' : 'gaussian',
       components: options.mixture,
+      ...(options.mixture > 1 ? { covariance: options.covariance } : {}),
       seed: options.seed,
       batchSize: options.batchSize,
     });
@@ -209,8 +216,9 @@ function fitted(distribution: CodeDistribution): string {
     const count = examplesText(distribution.posterior.count);
     return `their aggregate posterior (one Gaussian per example, ${count})`;
   }
-  const { weights, count } = distribution.mixture;
-  return `a mixture of ${weights.length} Gaussians fitted to ${formatCount(count)} codes`;
+  const { weights, count, covariance } = distribution.mixture;
+  const k = weights.length;
+  return `a mixture of ${k} Gaussians (${covariance} covariances) fitted to ${formatCount(count)} codes`;
 }
 
 /** "1 example", "2 examples", "1,000 examples". */

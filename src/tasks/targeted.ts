@@ -2,9 +2,10 @@
  * Generation of a chosen kind with a VAE: encode examples of that kind (one class, or files
  * the user picked), fit a distribution to their codes, sample codes from it and decode them.
  * The distribution is one full-covariance Gaussian ({@link fitCodeGaussian}) or a small
- * mixture of diagonal Gaussians fitted by expectation-maximisation (Dempster, Laird and
- * Rubin, "Maximum likelihood from incomplete data via the EM algorithm", 1977), started
- * from k-means++ seeds (Arthur and Vassilvitskii, 2007), or the examples' aggregate posterior
+ * mixture of Gaussians (full or diagonal covariances) fitted by expectation-maximisation
+ * (Dempster, Laird and Rubin, "Maximum likelihood from incomplete data via the EM algorithm",
+ * 1977), started from k-means++ seeds (Arthur and Vassilvitskii, 2007), or the examples'
+ * aggregate posterior
  * ({@link encodePosteriors}): an equal mixture of each example's own posterior q(z|x), the
  * code distribution the VAE itself assigns to them (the "aggregated posterior" of Makhzani
  * et al., "Adversarial Autoencoders", 2015).
@@ -26,7 +27,10 @@ import { VariationalAutoencoder } from '../models/index.js';
 import { checkBatchSize, checkModelInput, runBatches } from './batches.js';
 import { CodeGaussian, fitCodeGaussian, sampleCodes } from './generate.js';
 
-/** A mixture of diagonal Gaussians over codes. */
+/** The covariances a mixture's components may have. */
+export const MIXTURE_COVARIANCES = ['full', 'diagonal'] as const;
+
+/** A mixture of Gaussians over codes. */
 export interface CodeMixture {
   /** Mixing weight of each component, summing to 1: [components]. */
   weights: Float64Array;
@@ -34,6 +38,13 @@ export interface CodeMixture {
   means: Float64Array;
   /** Component variances per dimension, [components, latentDim] row-major. */
   variances: Float64Array;
+  /** 'full': each component's covariance is `scaleTrils`'s; 'diagonal': `variances` only. */
+  covariance: (typeof MIXTURE_COVARIANCES)[number];
+  /**
+   * Lower Cholesky factor of each component's covariance, [components, latentDim,
+   * latentDim] row-major; only for 'full'.
+   */
+  scaleTrils?: Float64Array;
   latentDim: number;
   /** Number of codes it was fitted to. */
   count: number;
@@ -68,13 +79,15 @@ export const CODE_DISTRIBUTIONS = ['gaussian', 'mixture', 'posterior'] as const;
 export interface FitExamplesOptions {
   /**
    * What to fit: 'gaussian' (one full-covariance Gaussian to the posterior means),
-   * 'mixture' (`components` diagonal Gaussians to them, by EM) or 'posterior' (the
+   * 'mixture' (`components` Gaussians to them, by EM) or 'posterior' (the
    * aggregate posterior, which fits nothing and works from one example). Default:
    * 'mixture' when `components` is above 1, else 'gaussian'.
    */
   distribution?: (typeof CODE_DISTRIBUTIONS)[number];
   /** Mixture components; only for 'mixture'. Default: 1 (5 when `distribution` is 'mixture'). */
   components?: number;
+  /** The mixture components' covariances; only for 'mixture'. Default: 'full'. */
+  covariance?: (typeof MIXTURE_COVARIANCES)[number];
   /** Seed of the mixture's k-means++ start. Default: 0. */
   seed?: number;
   /** Examples per batch when encoding. Default: 256. */
@@ -83,8 +96,13 @@ export interface FitExamplesOptions {
 
 /** Options of {@link fitCodeMixture}. */
 export interface MixtureOptions {
-  /** Number of components. Required; 1 fits one diagonal Gaussian. */
+  /** Number of components. Required. */
   components: number;
+  /**
+   * 'full' (each component's own covariance) or 'diagonal' (variances per dimension only:
+   * fewer parameters per component, no correlations). Default: 'full'.
+   */
+  covariance?: (typeof MIXTURE_COVARIANCES)[number];
   /** EM iterations at most. Default: 200. */
   iterations?: number;
   /** Stop when the mean log-likelihood improves by less than this. Default: 1e-6. */
@@ -93,7 +111,8 @@ export interface MixtureOptions {
   seed?: number;
   /**
    * Floor on each variance, as a fraction of that dimension's variance over all codes,
-   * so that no component collapses onto a few codes. Default: 1e-3.
+   * so that no component collapses onto a few codes (for 'full', added to the covariance's
+   * diagonal). Default: 1e-3.
    */
   varianceFloor?: number;
 }
@@ -159,11 +178,9 @@ export function samplesOfClass(dataset: Dataset, label: number): Dataset {
 }
 
 /**
- * Fits a mixture of `components` diagonal Gaussians to codes `[n, latentDim]` by EM.
+ * Fits a mixture of `components` Gaussians to codes `[n, latentDim]` by EM, each with its
+ * own full covariance or, with `covariance: 'diagonal'`, its own variances per dimension.
  * Needs at least two codes per component.
- *
- * Limitation: diagonal covariances per component; with one component, prefer
- * {@link fitCodeGaussian}, which also captures correlations between dimensions.
  */
 export function fitCodeMixture(
   codes: Float32Array | Float64Array,
@@ -173,6 +190,10 @@ export function fitCodeMixture(
   const d = checkInteger(latentDim, 'fitCodeMixture: latentDim', 1);
   const k = checkInteger(options?.components, 'fitCodeMixture: options.components', 1);
   const iterations = checkInteger(options.iterations ?? 200, 'fitCodeMixture: iterations', 1);
+  const covariance = options.covariance ?? 'full';
+  if (!MIXTURE_COVARIANCES.includes(covariance)) {
+    throw new TypeError(invalid('fitCodeMixture: covariance', "'full' or 'diagonal'", covariance));
+  }
   const tolerance = options.tolerance ?? 1e-6;
   const floorFraction = options.varianceFloor ?? 1e-3;
   const n = codes.length / d;
@@ -201,29 +222,39 @@ export function fitCodeMixture(
     for (let j = 0; j < d; j++) globalVariance[j] += (codes[i * d + j] - globalMean[j]) ** 2 / n;
   }
   const floor = globalVariance.map((v) => Math.max(v * floorFraction, 1e-12));
+  const start = globalVariance.map((v, j) => Math.max(v, floor[j]));
 
   const means = kMeansPlusPlus(codes, n, d, k, new Xoshiro128(options.seed ?? 0, 17));
   const variances = new Float64Array(k * d);
-  for (let c = 0; c < k; c++)
-    variances.set(
-      globalVariance.map((v, j) => Math.max(v, floor[j])),
-      c * d,
-    );
+  // 'full': each component's covariance as its Cholesky factor, starting diagonal.
+  const scaleTrils = covariance === 'full' ? new Float64Array(k * d * d) : undefined;
+  const restart = (c: number) => {
+    variances.set(start, c * d);
+    if (scaleTrils) {
+      scaleTrils.fill(0, c * d * d, (c + 1) * d * d);
+      for (let j = 0; j < d; j++) scaleTrils[c * d * d + j * d + j] = Math.sqrt(start[j]);
+    }
+  };
+  for (let c = 0; c < k; c++) restart(c);
   const weights = new Float64Array(k).fill(1 / k);
   const responsibilities = new Float64Array(n * k);
+  const density = new ComponentDensity(d);
 
   let previous = -Infinity;
   let logLikelihood = -Infinity;
   for (let iteration = 0; iteration < iterations; iteration++) {
     // E step: responsibilities from log densities, normalised with log-sum-exp.
+    for (let c = 0; c < k; c++) {
+      density.set(means, variances, scaleTrils, c);
+      const logWeight = Math.log(weights[c]);
+      for (let i = 0; i < n; i++) {
+        responsibilities[i * k + c] = logWeight + density.logDensity(codes, i);
+      }
+    }
     let total = 0;
     for (let i = 0; i < n; i++) {
       let max = -Infinity;
-      for (let c = 0; c < k; c++) {
-        const value = Math.log(weights[c]) + logDiagonalNormal(codes, i, means, variances, c, d);
-        responsibilities[i * k + c] = value;
-        if (value > max) max = value;
-      }
+      for (let c = 0; c < k; c++) max = Math.max(max, responsibilities[i * k + c]);
       let sum = 0;
       for (let c = 0; c < k; c++) sum += Math.exp(responsibilities[i * k + c] - max);
       const logSum = max + Math.log(sum);
@@ -234,7 +265,7 @@ export function fitCodeMixture(
     }
     logLikelihood = total / n;
 
-    // M step: weights, means and floored variances from the responsibilities.
+    // M step: weights, means and floored (co)variances from the responsibilities.
     for (let c = 0; c < k; c++) {
       let mass = 0;
       for (let i = 0; i < n; i++) mass += responsibilities[i * k + c];
@@ -242,21 +273,27 @@ export function fitCodeMixture(
       if (mass < 1e-8) {
         const worst = worstExplained(responsibilities, n, k);
         means.set(codes.subarray(worst * d, (worst + 1) * d), c * d);
-        variances.set(globalVariance, c * d);
+        restart(c);
         weights[c] = 1 / n;
         continue;
       }
       weights[c] = mass / n;
+      const mean = means.subarray(c * d, (c + 1) * d).fill(0);
+      for (let i = 0; i < n; i++) {
+        const r = responsibilities[i * k + c] / mass;
+        for (let j = 0; j < d; j++) mean[j] += r * codes[i * d + j];
+      }
+      const scatter = weightedScatter(codes, n, d, responsibilities, k, c, mean, !scaleTrils);
       for (let j = 0; j < d; j++) {
-        let mean = 0;
-        for (let i = 0; i < n; i++) mean += responsibilities[i * k + c] * codes[i * d + j];
-        mean /= mass;
-        let variance = 0;
-        for (let i = 0; i < n; i++) {
-          variance += responsibilities[i * k + c] * (codes[i * d + j] - mean) ** 2;
+        const variance = scatter[j * d + j] / mass;
+        variances[c * d + j] = scaleTrils ? variance + floor[j] : Math.max(variance, floor[j]);
+      }
+      if (scaleTrils) {
+        for (let j = 0; j < d; j++) {
+          for (let m = 0; m <= j; m++) scatter[j * d + m] /= mass;
+          scatter[j * d + j] += floor[j];
         }
-        means[c * d + j] = mean;
-        variances[c * d + j] = Math.max(variance / mass, floor[j]);
+        scaleTrils.set(choleskyFactor(scatter, d), c * d * d);
       }
     }
     const weightSum = weights.reduce((a, b) => a + b, 0);
@@ -264,7 +301,134 @@ export function fitCodeMixture(
     if (Math.abs(logLikelihood - previous) < tolerance) break;
     previous = logLikelihood;
   }
-  return { weights, means, variances, latentDim: d, count: n, logLikelihood };
+  return {
+    weights,
+    means,
+    variances,
+    covariance,
+    ...(scaleTrils ? { scaleTrils } : {}),
+    latentDim: d,
+    count: n,
+    logLikelihood,
+  };
+}
+
+/**
+ * The lower triangle of sum_i r_i (x_i - mean)(x_i - mean)^T over the codes, r_i being
+ * their responsibilities for component `c`: [d, d] row-major (the upper triangle left 0).
+ * `diagonalOnly` computes the diagonal alone.
+ */
+function weightedScatter(
+  codes: Float32Array | Float64Array,
+  n: number,
+  d: number,
+  responsibilities: Float64Array,
+  k: number,
+  c: number,
+  mean: Float64Array,
+  diagonalOnly: boolean,
+): Float64Array {
+  const scatter = new Float64Array(d * d);
+  const centred = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const r = responsibilities[i * k + c];
+    if (r < 1e-12) continue;
+    for (let j = 0; j < d; j++) centred[j] = codes[i * d + j] - mean[j];
+    for (let j = 0; j < d; j++) {
+      const rj = r * centred[j];
+      if (diagonalOnly) {
+        scatter[j * d + j] += rj * centred[j];
+        continue;
+      }
+      for (let m = 0; m <= j; m++) scatter[j * d + m] += rj * centred[m];
+    }
+  }
+  return scatter;
+}
+
+/**
+ * The lower Cholesky factor of a symmetric positive definite matrix given by its lower
+ * triangle ([d, d] row-major). Were rounding to leave a pivot at or below zero, the
+ * diagonal is raised by a little more each time until none is.
+ */
+function choleskyFactor(lower: Float64Array, d: number): Float64Array {
+  let trace = 0;
+  for (let j = 0; j < d; j++) trace += lower[j * d + j];
+  for (let jitter = 0; ; jitter = jitter === 0 ? 1e-10 * (trace / d) : jitter * 10) {
+    const l = new Float64Array(d * d);
+    let positive = true;
+    for (let j = 0; j < d && positive; j++) {
+      for (let m = 0; m <= j; m++) {
+        let sum = lower[j * d + m] + (j === m ? jitter : 0);
+        for (let p = 0; p < m; p++) sum -= l[j * d + p] * l[m * d + p];
+        if (j === m) {
+          if (!(sum > 0)) positive = false;
+          l[j * d + j] = Math.sqrt(sum);
+        } else {
+          l[j * d + m] = sum / l[m * d + m];
+        }
+      }
+    }
+    if (positive) return l;
+  }
+}
+
+/** The log density of one mixture component at codes, its factor computed once. */
+class ComponentDensity {
+  private readonly d: number;
+  private readonly centred: Float64Array;
+  private mean: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  private variances: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  private scaleTril: Float64Array<ArrayBufferLike> | undefined;
+  private constant = 0;
+
+  constructor(d: number) {
+    this.d = d;
+    this.centred = new Float64Array(d);
+  }
+
+  /** Component `c` of a mixture's parameters. */
+  set(
+    means: Float64Array,
+    variances: Float64Array,
+    scaleTrils: Float64Array | undefined,
+    c: number,
+  ): void {
+    const d = this.d;
+    this.mean = means.subarray(c * d, (c + 1) * d);
+    this.variances = variances.subarray(c * d, (c + 1) * d);
+    this.scaleTril = scaleTrils?.subarray(c * d * d, (c + 1) * d * d);
+    let logDeterminant = 0;
+    for (let j = 0; j < d; j++) {
+      logDeterminant += this.scaleTril
+        ? 2 * Math.log(this.scaleTril[j * d + j])
+        : Math.log(this.variances[j]);
+    }
+    this.constant = -0.5 * (logDeterminant + d * Math.log(2 * Math.PI));
+  }
+
+  /** log N(code i; mean, covariance). */
+  logDensity(codes: Float32Array | Float64Array, i: number): number {
+    const d = this.d;
+    const y = this.centred;
+    let squared = 0;
+    if (!this.scaleTril) {
+      for (let j = 0; j < d; j++) {
+        const difference = codes[i * d + j] - this.mean[j];
+        squared += (difference * difference) / this.variances[j];
+      }
+      return this.constant - 0.5 * squared;
+    }
+    // Forward substitution: L y = x - mean, so that |y|^2 is the Mahalanobis distance.
+    const l = this.scaleTril;
+    for (let j = 0; j < d; j++) {
+      let sum = codes[i * d + j] - this.mean[j];
+      for (let m = 0; m < j; m++) sum -= l[j * d + m] * y[m];
+      y[j] = sum / l[j * d + j];
+      squared += y[j] * y[j];
+    }
+    return this.constant - 0.5 * squared;
+  }
 }
 
 /**
@@ -286,23 +450,37 @@ export function sampleMixture(mixture: CodeMixture, n: number, seed = 0, tempera
 }
 
 /**
- * `n` codes [n, latentDim], each from the diagonal Gaussian `pick` chooses: a mean plus
- * `temperature` times its standard deviations times standard normal draws.
+ * `n` codes [n, latentDim], each from the Gaussian `pick` chooses: a mean plus `temperature`
+ * times its Cholesky factor (or, diagonal, its standard deviations) times standard normal
+ * draws.
  */
 function drawComponents(
-  components: { means: Float64Array; variances: Float64Array; latentDim: number },
+  components: {
+    means: Float64Array;
+    variances: Float64Array;
+    scaleTrils?: Float64Array;
+    latentDim: number;
+  },
   n: number,
   random: Xoshiro128,
   pick: (random: Xoshiro128) => number,
   temperature: number,
 ): Tensor {
-  const { means, variances, latentDim: d } = components;
+  const { means, variances, scaleTrils, latentDim: d } = components;
   const out = new Float32Array(n * d);
+  const z = new Float64Array(d);
   for (let i = 0; i < n; i++) {
     const c = pick(random);
+    for (let j = 0; j < d; j++) z[j] = standardNormal(random);
     for (let j = 0; j < d; j++) {
-      const z = standardNormal(random);
-      out[i * d + j] = means[c * d + j] + temperature * Math.sqrt(variances[c * d + j]) * z;
+      let offset = 0;
+      if (scaleTrils) {
+        const row = (c * d + j) * d;
+        for (let m = 0; m <= j; m++) offset += scaleTrils[row + m] * z[m];
+      } else {
+        offset = Math.sqrt(variances[c * d + j]) * z[j];
+      }
+      out[i * d + j] = means[c * d + j] + temperature * offset;
     }
   }
   return tensor(out, { shape: [n, d] });
@@ -362,6 +540,13 @@ export function fitExamples(
         `are for 'mixture'), got ${given}`,
     );
   }
+  if (kind !== 'mixture' && options.covariance !== undefined) {
+    throw new AekitError(
+      'BAD_INPUT',
+      `fitExamples: covariance: expected none for the ${kind} distribution (it is for ` +
+        `'mixture'), got '${options.covariance}'`,
+    );
+  }
   if (kind === 'posterior') {
     return { kind, posterior: encodePosteriors(model, examples, options.batchSize) };
   }
@@ -379,7 +564,12 @@ export function fitExamples(
     const gaussian = tidy(() => fitCodeGaussian(tensor(codes, { shape: [codes.length / d, d] })));
     return { kind: 'gaussian', gaussian };
   }
-  return { kind: 'mixture', mixture: fitCodeMixture(codes, d, { components, seed: options.seed }) };
+  const mixture = fitCodeMixture(codes, d, {
+    components,
+    seed: options.seed,
+    covariance: options.covariance,
+  });
+  return { kind: 'mixture', mixture };
 }
 
 /**
@@ -426,23 +616,6 @@ export function disposeDistribution(distribution: CodeDistribution): void {
     distribution.gaussian.mean.dispose();
     distribution.gaussian.scaleTril.dispose();
   }
-}
-
-function logDiagonalNormal(
-  codes: Float32Array | Float64Array,
-  i: number,
-  means: Float64Array,
-  variances: Float64Array,
-  c: number,
-  d: number,
-): number {
-  let value = 0;
-  for (let j = 0; j < d; j++) {
-    const variance = variances[c * d + j];
-    const difference = codes[i * d + j] - means[c * d + j];
-    value += (difference * difference) / variance + Math.log(2 * Math.PI * variance);
-  }
-  return -0.5 * value;
 }
 
 /** The code whose largest responsibility is smallest. */

@@ -85,7 +85,12 @@ test('prior samples as a grid, a folder of PNGs and an array; a class; a grid wa
     [...args.slice(0, -1), 'mix.npy', '--mixture', '2', '--seed', '4'],
     dir,
   );
-  assert.match(mixture.stdout, /a mixture of 2 Gaussians fitted to \d+ codes/);
+  assert.match(mixture.stdout, /a mixture of 2 Gaussians \(full covariances\) fitted to \d+ codes/);
+  const diagonal = await succeed(
+    [...args.slice(0, -1), 'diag.npy', '--mixture', '2', '--covariance', 'diagonal'],
+    dir,
+  );
+  assert.match(diagonal.stdout, /a mixture of 2 Gaussians \(diagonal covariances\)/);
   const posterior = await succeed(
     [...args.slice(0, -1), 'posterior.npy', '--posterior', '--temperature', '0.5'],
     dir,
@@ -261,6 +266,11 @@ test('bad input is one line naming the file and field, with exit code 2', async 
     ),
     dir,
     /--posterior and --mixture 3: expected one code distribution, got both/,
+  );
+  await badInput(
+    generate('--mixture', '2', '--covariance', 'tied', '-o', 'x.png'),
+    dir,
+    /--covariance <kind>' argument 'tied' is invalid\. Allowed choices are full, diagonal/,
   );
   await badInput(
     generate('--posterior', '-o', 'x.png'),

@@ -69,6 +69,57 @@ test('EM recovers the weights, means and variances of two separated clusters', (
   );
 });
 
+test('full covariances capture correlated clusters that diagonal ones cannot', () => {
+  // Two clusters, each stretched along its own diagonal: x2 = +-x1 plus a little noise.
+  const random = new Xoshiro128(8);
+  const values: number[] = [];
+  for (const [centre, sign] of [
+    [-6, 1],
+    [6, -1],
+  ]) {
+    for (const [t, e] of chunks(cluster(random, 200, [0, 0], 1), 2)) {
+      values.push(centre + 2 * t, sign * 2 * t + 0.2 * e);
+    }
+  }
+  const codes = Float64Array.from(values);
+  const full = fitCodeMixture(codes, 2, { components: 2, seed: 2 });
+  const diagonal = fitCodeMixture(codes, 2, { components: 2, seed: 2, covariance: 'diagonal' });
+  assert.equal(full.covariance, 'full');
+  assert.equal(diagonal.covariance, 'diagonal');
+  assert.equal(diagonal.scaleTrils, undefined);
+  // Each full component's correlation is near +-1 (0.995 for these clusters).
+  for (let c = 0; c < 2; c++) {
+    const l = full.scaleTrils as Float64Array;
+    const [a, b, cc] = [l[c * 4], l[c * 4 + 2], l[c * 4 + 3]];
+    const correlation = b / Math.sqrt(b * b + cc * cc);
+    const sign = full.means[c * 2] < 0 ? 1 : -1;
+    assert.ok(sign * correlation > 0.98, `component ${c}: correlation ${correlation}`);
+    assert.ok(Math.abs(a * a - 4) < 0.8, `component ${c}: variance ${a * a}`);
+  }
+  assert.ok(full.logLikelihood > diagonal.logLikelihood + 1, `${full.logLikelihood}`);
+
+  // Samples keep the correlation: x2 follows +-x1 within the noise.
+  const drawn = sampleMixture(full, 2000, 3).toFloat32Array();
+  let off = 0;
+  for (const [x1, x2] of chunks(Array.from(drawn), 2)) {
+    off += Math.abs(x2 - (x1 < 0 ? x1 + 6 : -(x1 - 6))) / 2000;
+  }
+  assert.ok(off < 0.4, `mean distance from the cluster's line ${off}`);
+  assert.deepEqual(sampleMixture(full, 5, 3).toFloat32Array(), drawn.subarray(0, 10));
+
+  assert.throws(
+    () => fitCodeMixture(codes, 2, { components: 2, covariance: 'tied' as 'full' }),
+    /fitCodeMixture: covariance: expected 'full' or 'diagonal', got string "tied"/,
+  );
+});
+
+/** Consecutive groups of `size` values. */
+function chunks(values: number[], size: number): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < values.length; i += size) out.push(values.slice(i, i + size));
+  return out;
+}
+
 test("the aggregate posterior is each example's q(z|x), and its samples follow it", async () => {
   const { dataset: digits } = await loadMnist({ limit: 40 });
   manualSeed(4);
@@ -174,6 +225,10 @@ test('a VAE generates near the codes of the class it was given', async () => {
   assert.throws(
     () => fitExamples(vae, zeros, { distribution: 'posterior', components: 3 }),
     /fitExamples: components: expected 1 or none for the posterior distribution .*got 3/,
+  );
+  assert.throws(
+    () => fitExamples(vae, zeros, { covariance: 'diagonal' }),
+    /fitExamples: covariance: expected none for the gaussian distribution .*got 'diagonal'/,
   );
   assert.throws(
     () => fitExamples(vae, zeros, { distribution: 'flow' as 'posterior' }),
