@@ -1,0 +1,187 @@
+// Probe: how many bits would a context model save over the factorised prior of a trained
+// map-latent codec? Counts the rounded latents of the Fashion-MNIST training images, per
+// latent element and, for the context models, per bucket of the magnitudes of latents coded
+// before it (its left and upper neighbours in the same channel, the same position in the
+// channel before). The counts give code lengths (ideal, -log2 p) of the test images' latents;
+// beside them the model's own coding tables as they code the files (bytes).
+//
+//   node bench/probes/codec-context.mjs MODEL.aekit [--limit 60000]
+//
+// Ideal lengths only: no tables are quantised and nothing is entropy-coded by the context
+// models, so they bound what such tables could reach (quantisation to 16-bit frequencies
+// costs well under 1%).
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const aekit = await import(join(ROOT, 'dist', 'src', 'index.js'));
+
+const [file, ...rest] = process.argv.slice(2);
+const limit = Number(rest[rest.indexOf('--limit') + 1] || 60000);
+const loaded = aekit.loadModel(file);
+const model = loaded.model;
+model.eval();
+const [channels, height, width] = [model.config.channels.at(-1), 7, 7];
+const elements = channels * height * width;
+
+/** Rounded latents of a data set: Int32Array [n, elements]. */
+function latents(dataset) {
+  const n = dataset.shape[0];
+  const out = new Int32Array(n * elements);
+  for (let start = 0; start < n; start += 500) {
+    const size = Math.min(500, n - start);
+    aekit.noGrad(() =>
+      aekit.tidy(() => {
+        const x = aekit.tensor(dataset.data.subarray(start * 784, (start + size) * 784), {
+          shape: [size, 1, 28, 28],
+        });
+        const code = model.encode(x).toFloat32Array();
+        for (let i = 0; i < code.length; i++) out[start * elements + i] = code[i];
+      }),
+    );
+  }
+  return out;
+}
+
+const { dataset: train } = await aekit.loadFashionMnist({ split: 'train', limit });
+const { dataset: test } = await aekit.loadFashionMnist({ split: 'test' });
+const trainCodes = latents(train);
+const testCodes = latents(test);
+const nTrain = train.shape[0];
+const nTest = test.shape[0];
+
+// Symbols: values clamped to [-R, R]; the clamped ends stand for escapes (rare).
+const R = 40;
+const SYMBOLS = 2 * R + 1;
+const symbol = (v) => Math.max(-R, Math.min(R, v)) + R;
+
+/** Context functions: element index and one sample's codes -> bucket. */
+const at = (codes, base, c, h, w) =>
+  c < 0 || h < 0 || w < 0 || w >= width ? 0 : Math.abs(codes[base + (c * height + h) * width + w]);
+/** A neighbour's value clamped to [-2, 2], as 0 to 4 (2 outside the map). */
+const signed = (codes, base, c, h, w) =>
+  c < 0 || h < 0 || w < 0 || w >= width
+    ? 2
+    : Math.max(-2, Math.min(2, codes[base + (c * height + h) * width + w])) + 2;
+const CONTEXTS = {
+  none: { buckets: 1, of: () => 0 },
+  'left+up (9)': {
+    buckets: 9,
+    of: (codes, base, c, h, w) =>
+      Math.min(at(codes, base, c, h, w - 1), 2) * 3 + Math.min(at(codes, base, c, h - 1, w), 2),
+  },
+  'left+up+previous channel (27)': {
+    buckets: 27,
+    of: (codes, base, c, h, w) =>
+      Math.min(at(codes, base, c, h, w - 1), 2) * 9 +
+      Math.min(at(codes, base, c, h - 1, w), 2) * 3 +
+      Math.min(at(codes, base, c - 1, h, w), 2),
+  },
+  'left+up+previous channel, magnitudes 0-3 (64)': {
+    buckets: 64,
+    of: (codes, base, c, h, w) =>
+      Math.min(at(codes, base, c, h, w - 1), 3) * 16 +
+      Math.min(at(codes, base, c, h - 1, w), 3) * 4 +
+      Math.min(at(codes, base, c - 1, h, w), 3),
+  },
+  'left+up+previous channel, signed -2 to 2 (125)': {
+    buckets: 125,
+    of: (codes, base, c, h, w) =>
+      signed(codes, base, c, h, w - 1) * 25 +
+      signed(codes, base, c, h - 1, w) * 5 +
+      signed(codes, base, c - 1, h, w),
+  },
+  'the same, one table set per channel, not per element (125)': {
+    buckets: 125,
+    perChannel: true,
+    of: (codes, base, c, h, w) =>
+      signed(codes, base, c, h, w - 1) * 25 +
+      signed(codes, base, c, h - 1, w) * 5 +
+      signed(codes, base, c - 1, h, w),
+  },
+  'sum of 5 causal neighbours (8)': {
+    buckets: 8,
+    of: (codes, base, c, h, w) =>
+      Math.min(
+        at(codes, base, c, h, w - 1) +
+          at(codes, base, c, h - 1, w) +
+          at(codes, base, c, h - 1, w - 1) +
+          at(codes, base, c, h - 1, w + 1) +
+          at(codes, base, c - 1, h, w),
+        7,
+      ),
+  },
+  'sum of 5 causal neighbours and the 2 channels before (12)': {
+    buckets: 12,
+    of: (codes, base, c, h, w) =>
+      Math.min(
+        at(codes, base, c, h, w - 1) +
+          at(codes, base, c, h - 1, w) +
+          at(codes, base, c, h - 1, w - 1) +
+          at(codes, base, c, h - 1, w + 1) +
+          at(codes, base, c - 1, h, w) +
+          at(codes, base, c - 2, h, w),
+        11,
+      ),
+  },
+};
+
+/** Ideal bits per test image under counts of `context`, backed off to the element's own. */
+function idealBits(context, alpha = 4) {
+  const { buckets, of, perChannel = false } = context;
+  // Whose counts a latent's context selects: its element's, or (perChannel) its channel's.
+  const owner = (e) => (perChannel ? Math.floor(e / (height * width)) : e);
+  const counts = new Float64Array(elements * buckets * SYMBOLS);
+  const marginal = new Float64Array(elements * SYMBOLS);
+  for (let i = 0; i < nTrain; i++) {
+    const base = i * elements;
+    for (let c = 0, e = 0; c < channels; c++) {
+      for (let h = 0; h < height; h++) {
+        for (let w = 0; w < width; w++, e++) {
+          const s = symbol(trainCodes[base + e]);
+          counts[(owner(e) * buckets + of(trainCodes, base, c, h, w)) * SYMBOLS + s]++;
+          marginal[e * SYMBOLS + s]++;
+        }
+      }
+    }
+  }
+  let bits = 0;
+  for (let i = 0; i < nTest; i++) {
+    const base = i * elements;
+    for (let c = 0, e = 0; c < channels; c++) {
+      for (let h = 0; h < height; h++) {
+        for (let w = 0; w < width; w++, e++) {
+          const s = symbol(testCodes[base + e]);
+          // The element's marginal, smoothed by a little uniform mass, is the back-off.
+          const pElement = (marginal[e * SYMBOLS + s] + 0.01) / (nTrain + 0.01 * SYMBOLS);
+          const row = (owner(e) * buckets + of(testCodes, base, c, h, w)) * SYMBOLS;
+          let total = 0;
+          for (let t = 0; t < SYMBOLS; t++) total += counts[row + t];
+          const p =
+            buckets === 1 ? pElement : (counts[row + s] + alpha * pElement) / (total + alpha);
+          bits -= Math.log2(p);
+        }
+      }
+    }
+  }
+  return bits / nTest;
+}
+
+// The model's own tables, as the codec writes them: bytes per record, without the header.
+const codec = aekit.createCodec(model, train.valueRange);
+const { sizes } = codec.pack(testCodes, nTest);
+const own = sizes.perRecord.reduce((a, b) => a + b, 0) / nTest;
+console.log(`model ${file}: ${elements} latents; ${nTrain} training and ${nTest} test images`);
+console.log(`own tables (the learned prior): ${own.toFixed(2)} bytes per test image, coded`);
+const results = {};
+for (const [name, context] of Object.entries(CONTEXTS)) {
+  const bits = idealBits(context);
+  results[name] = bits / 8;
+  console.log(`${name}: ${(bits / 8).toFixed(2)} bytes per test image (ideal)`);
+}
+const none = results.none;
+for (const [name, bytes] of Object.entries(results)) {
+  console.log(
+    `${name}: ${(((none - bytes) / none) * 100).toFixed(1)}% below the per-element counts`,
+  );
+}
