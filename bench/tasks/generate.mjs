@@ -15,8 +15,11 @@
 //
 //   node bench/tasks/generate.mjs [--datasets mnist,fashion] [--vae-epochs-mnist 40]
 //     [--vae-epochs-fashion 15] [--classifier-epochs-fashion 12] [--fits gaussian,posterior]
-//     [--latent-dim 16] [--beta 1] [--channels 32,64] [--reuse]
+//     [--latent-dim 16] [--beta 1] [--channels 32,64] [--components 5] [--temperatures 1,0.8]
+//     [--reuse]
 //
+// --fits lists gaussian, mixture (full covariances), mixture-diagonal and posterior, each
+// optionally ending in +rN: its samples decoded, encoded again and decoded, N times.
 // --reuse loads the VAE and the classifier that an earlier run with the same settings saved
 // under bench/results/tasks/generate/ instead of training them again.
 import { existsSync } from 'node:fs';
@@ -54,7 +57,7 @@ const o = args({
   reuse: false,
   seed: 0,
 });
-// What is sampled for each class: [label, fitExamples options, temperature].
+// What is sampled for each class: [label, fitExamples options, temperature, re-encodings].
 const SETTINGS = String(o.temperatures)
   .split(',')
   .map(Number)
@@ -62,17 +65,28 @@ const SETTINGS = String(o.temperatures)
     const suffix = t === 1 ? '' : ` t${t}`;
     return String(o.fits)
       .split(',')
-      .map((fit) => {
-        // mixture: full covariances; mixture-diagonal: diagonal ones.
-        if (fit.startsWith('mixture')) {
-          const covariance = fit === 'mixture-diagonal' ? 'diagonal' : 'full';
-          const options = { distribution: 'mixture', components: o.components, covariance };
-          const tag = covariance === 'full' ? '' : '-diagonal';
-          return [`mixture-${o.components}${tag}${suffix}`, options, t];
-        }
-        return [`${fit}${suffix}`, { distribution: fit }, t];
+      .map((text) => {
+        // A fit may end in +rN: each sample decoded, encoded again (posterior mean) and
+        // decoded, N times, which draws it towards the codes the encoder gives images.
+        const [fit, steps] = text.split('+r');
+        const setting = chosen(fit, t, suffix);
+        if (steps === undefined) return setting;
+        setting[0] = `${setting[0]}+r${steps}`;
+        setting.push(Number(steps));
+        return setting;
       });
   });
+/** [label, fitExamples options, temperature] of one fit at temperature t. */
+function chosen(fit, t, suffix) {
+  // mixture: full covariances; mixture-diagonal: diagonal ones.
+  if (fit.startsWith('mixture')) {
+    const covariance = fit === 'mixture-diagonal' ? 'diagonal' : 'full';
+    const options = { distribution: 'mixture', components: o.components, covariance };
+    const tag = covariance === 'full' ? '' : '-diagonal';
+    return [`mixture-${o.components}${tag}${suffix}`, options, t];
+  }
+  return [`${fit}${suffix}`, { distribution: fit }, t];
+}
 const VAE = {
   family: 'vae',
   body: 'conv',
@@ -406,11 +420,13 @@ for (const name of o.datasets.split(',')) {
       const feats = featureRows(prior.features, accepted);
       row.filtered = precisionRecall(real.features, nTest, feats, accepted.length);
     }
-    for (const [label, options, temperature] of SETTINGS) {
+    for (const [label, options, temperature, reencode = 0] of SETTINGS) {
       const distribution = aekit.fitExamples(vae, examples, { ...options, seed: o.seed });
-      const images = tidy(() =>
-        aekit.generateFrom(vae, distribution, o.samples, o.seed + c, temperature).toFloat32Array(),
-      );
+      const images = tidy(() => {
+        let x = aekit.generateFrom(vae, distribution, o.samples, o.seed + c, temperature);
+        for (let step = 0; step < reencode; step++) x = noGrad(() => vae.decode(vae.encode(x)));
+        return x.toFloat32Array();
+      });
       aekit.disposeDistribution(distribution);
       const judged = judge(net, images, o.samples);
       const hit = judged.predictions.filter((p) => p === c).length / o.samples;
