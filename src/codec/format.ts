@@ -192,8 +192,8 @@ export function readContainer(bytes: Uint8Array, file: string): Container {
     const what = bytes.length < expected ? 'the file is truncated' : 'the file has extra bytes';
     throw bad(
       'length',
-      `expected ${expected} bytes (header ${payloadStart}, ${count} records ${payloadLength}, ` +
-        `checksum 4), got ${bytes.length}: ${what}`,
+      `expected ${expected} bytes (header with the record lengths ${payloadStart}, ` +
+        `${count} record${count === 1 ? '' : 's'} ${payloadLength}, checksum 4), got ${bytes.length}: ${what}`,
     );
   }
   const payloadEnd = payloadStart + payloadLength;
