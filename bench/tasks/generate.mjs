@@ -16,7 +16,7 @@
 //   node bench/tasks/generate.mjs [--datasets mnist,fashion] [--vae-epochs-mnist 40]
 //     [--vae-epochs-fashion 15] [--classifier-epochs-fashion 12] [--fits gaussian,posterior]
 //     [--latent-dim 16] [--beta 1] [--channels 32,64] [--components 5] [--temperatures 1,0.8]
-//     [--reuse]
+//     [--reuse] [--sample-seed N] [--result-tag NAME]
 //
 // --fits lists gaussian, mixture (full covariances), mixture-diagonal and posterior, each
 // optionally ending in +rN: its samples decoded, encoded again and decoded, N times.
@@ -56,7 +56,12 @@ const o = args({
   channels: '32,64',
   reuse: false,
   seed: 0,
+  // Seed of the fits and draws alone (default: --seed), to repeat them on the same models.
+  sampleSeed: null,
+  // Appended to the result file's name, so that runs on one VAE keep their own files.
+  resultTag: '',
 });
+const SAMPLE_SEED = o.sampleSeed === null ? o.seed : Number(o.sampleSeed);
 // What is sampled for each class: [label, fitExamples options, temperature, re-encodings].
 const SETTINGS = String(o.temperatures)
   .split(',')
@@ -101,7 +106,8 @@ const VAE_TAG = `l${o.latentDim}-b${o.beta}-c${VAE.channels.join('x')}`;
 const RESULT =
   'generate' +
   (o.datasets === 'mnist,fashion' ? '' : `-${o.datasets}`) +
-  (VAE_TAG === 'l16-b1-c32x64' ? '' : `-${VAE_TAG}`);
+  (VAE_TAG === 'l16-b1-c32x64' ? '' : `-${VAE_TAG}`) +
+  (o.resultTag ? `-${o.resultTag}` : '');
 const { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, Adam, F, tensor, tidy, noGrad } =
   aekit;
 const dir = scratch('generate');
@@ -421,9 +427,9 @@ for (const name of o.datasets.split(',')) {
       row.filtered = precisionRecall(real.features, nTest, feats, accepted.length);
     }
     for (const [label, options, temperature, reencode = 0] of SETTINGS) {
-      const distribution = aekit.fitExamples(vae, examples, { ...options, seed: o.seed });
+      const distribution = aekit.fitExamples(vae, examples, { ...options, seed: SAMPLE_SEED });
       const images = tidy(() => {
-        let x = aekit.generateFrom(vae, distribution, o.samples, o.seed + c, temperature);
+        let x = aekit.generateFrom(vae, distribution, o.samples, SAMPLE_SEED + c, temperature);
         for (let step = 0; step < reencode; step++) x = noGrad(() => vae.decode(vae.encode(x)));
         return x.toFloat32Array();
       });
