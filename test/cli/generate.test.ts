@@ -129,6 +129,16 @@ test('like given files, and an interpolation between two files or two sample ind
     dir,
   );
   assert.match(like.stdout, /4 samples like 2 examples; a Gaussian fitted to 2 codes/);
+  // From 500 examples on, the default fit is a mixture of 5 full-covariance Gaussians.
+  await saveDigits(dir, 'many', 500);
+  const many = ['generate', '--model', 'vae.aekit', '--like', 'many.npy', '-n', '2'];
+  const mixture = await succeed([...many, '-o', 'many-out.npy'], dir);
+  assert.match(
+    mixture.stdout,
+    /2 samples like 500 examples; a mixture of 5 Gaussians \(full covariances\) fitted to 500 codes/,
+  );
+  const one = await succeed([...many, '--mixture', '1', '-o', 'one.npy'], dir);
+  assert.match(one.stdout, /a Gaussian fitted to 500 codes/);
   const folderLike = await succeed(
     ['generate', '--model', 'vae.aekit', '--like', 'examples', '-o', 'like2.npy'],
     dir,
