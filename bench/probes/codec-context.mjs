@@ -63,6 +63,27 @@ const signed = (codes, base, c, h, w) =>
   c < 0 || h < 0 || w < 0 || w >= width
     ? 2
     : Math.max(-2, Math.min(2, codes[base + (c * height + h) * width + w])) + 2;
+/** Magnitudes of the left, upper and previous-channel neighbours, each capped at `cap`. */
+const magnitudes = (cap) => (codes, base, c, h, w) =>
+  (Math.min(at(codes, base, c, h, w - 1), cap) * (cap + 1) +
+    Math.min(at(codes, base, c, h - 1, w), cap)) *
+    (cap + 1) +
+  Math.min(at(codes, base, c - 1, h, w), cap);
+/** The same three neighbours' signed values, each clamped to [-2, 2]. */
+const signedValues = (codes, base, c, h, w) =>
+  signed(codes, base, c, h, w - 1) * 25 +
+  signed(codes, base, c, h - 1, w) * 5 +
+  signed(codes, base, c - 1, h, w);
+/** Sum of the magnitudes of the causal neighbours and of `channels` channels before, capped. */
+const neighbourSum = (channels, cap) => (codes, base, c, h, w) => {
+  let sum =
+    at(codes, base, c, h, w - 1) +
+    at(codes, base, c, h - 1, w) +
+    at(codes, base, c, h - 1, w - 1) +
+    at(codes, base, c, h - 1, w + 1);
+  for (let back = 1; back <= channels; back++) sum += at(codes, base, c - back, h, w);
+  return Math.min(sum, cap);
+};
 const CONTEXTS = {
   none: { buckets: 1, of: () => 0 },
   'left+up (9)': {
@@ -70,59 +91,18 @@ const CONTEXTS = {
     of: (codes, base, c, h, w) =>
       Math.min(at(codes, base, c, h, w - 1), 2) * 3 + Math.min(at(codes, base, c, h - 1, w), 2),
   },
-  'left+up+previous channel (27)': {
-    buckets: 27,
-    of: (codes, base, c, h, w) =>
-      Math.min(at(codes, base, c, h, w - 1), 2) * 9 +
-      Math.min(at(codes, base, c, h - 1, w), 2) * 3 +
-      Math.min(at(codes, base, c - 1, h, w), 2),
-  },
-  'left+up+previous channel, magnitudes 0-3 (64)': {
-    buckets: 64,
-    of: (codes, base, c, h, w) =>
-      Math.min(at(codes, base, c, h, w - 1), 3) * 16 +
-      Math.min(at(codes, base, c, h - 1, w), 3) * 4 +
-      Math.min(at(codes, base, c - 1, h, w), 3),
-  },
-  'left+up+previous channel, signed -2 to 2 (125)': {
-    buckets: 125,
-    of: (codes, base, c, h, w) =>
-      signed(codes, base, c, h, w - 1) * 25 +
-      signed(codes, base, c, h - 1, w) * 5 +
-      signed(codes, base, c - 1, h, w),
-  },
+  'left+up+previous channel (27)': { buckets: 27, of: magnitudes(2) },
+  'left+up+previous channel, magnitudes 0-3 (64)': { buckets: 64, of: magnitudes(3) },
+  'left+up+previous channel, signed -2 to 2 (125)': { buckets: 125, of: signedValues },
   'the same, one table set per channel, not per element (125)': {
     buckets: 125,
     perChannel: true,
-    of: (codes, base, c, h, w) =>
-      signed(codes, base, c, h, w - 1) * 25 +
-      signed(codes, base, c, h - 1, w) * 5 +
-      signed(codes, base, c - 1, h, w),
+    of: signedValues,
   },
-  'sum of 5 causal neighbours (8)': {
-    buckets: 8,
-    of: (codes, base, c, h, w) =>
-      Math.min(
-        at(codes, base, c, h, w - 1) +
-          at(codes, base, c, h - 1, w) +
-          at(codes, base, c, h - 1, w - 1) +
-          at(codes, base, c, h - 1, w + 1) +
-          at(codes, base, c - 1, h, w),
-        7,
-      ),
-  },
+  'sum of 5 causal neighbours (8)': { buckets: 8, of: neighbourSum(1, 7) },
   'sum of 5 causal neighbours and the 2 channels before (12)': {
     buckets: 12,
-    of: (codes, base, c, h, w) =>
-      Math.min(
-        at(codes, base, c, h, w - 1) +
-          at(codes, base, c, h - 1, w) +
-          at(codes, base, c, h - 1, w - 1) +
-          at(codes, base, c, h - 1, w + 1) +
-          at(codes, base, c - 1, h, w) +
-          at(codes, base, c - 2, h, w),
-        11,
-      ),
+    of: neighbourSum(2, 11),
   },
 };
 
