@@ -106,6 +106,18 @@ const CONTEXTS = {
   },
 };
 
+/** Calls visit(base, channel, row, column, element) for every latent of `count` samples. */
+function forEachLatent(codes, count, visit) {
+  for (let i = 0; i < count; i++) {
+    const base = i * elements;
+    for (let c = 0, e = 0; c < channels; c++) {
+      for (let h = 0; h < height; h++) {
+        for (let w = 0; w < width; w++, e++) visit(base, c, h, w, e);
+      }
+    }
+  }
+}
+
 /** Ideal bits per test image under counts of `context`, backed off to the element's own. */
 function idealBits(context, alpha = 4) {
   const { buckets, of, perChannel = false } = context;
@@ -113,46 +125,46 @@ function idealBits(context, alpha = 4) {
   const owner = (e) => (perChannel ? Math.floor(e / (height * width)) : e);
   const counts = new Float64Array(elements * buckets * SYMBOLS);
   const marginal = new Float64Array(elements * SYMBOLS);
-  for (let i = 0; i < nTrain; i++) {
-    const base = i * elements;
-    for (let c = 0, e = 0; c < channels; c++) {
-      for (let h = 0; h < height; h++) {
-        for (let w = 0; w < width; w++, e++) {
-          const s = symbol(trainCodes[base + e]);
-          counts[(owner(e) * buckets + of(trainCodes, base, c, h, w)) * SYMBOLS + s]++;
-          marginal[e * SYMBOLS + s]++;
-        }
-      }
-    }
-  }
+  forEachLatent(trainCodes, nTrain, (base, c, h, w, e) => {
+    const s = symbol(trainCodes[base + e]);
+    counts[(owner(e) * buckets + of(trainCodes, base, c, h, w)) * SYMBOLS + s]++;
+    marginal[e * SYMBOLS + s]++;
+  });
   let bits = 0;
-  for (let i = 0; i < nTest; i++) {
-    const base = i * elements;
-    for (let c = 0, e = 0; c < channels; c++) {
-      for (let h = 0; h < height; h++) {
-        for (let w = 0; w < width; w++, e++) {
-          const s = symbol(testCodes[base + e]);
-          // The element's marginal, smoothed by a little uniform mass, is the back-off.
-          const pElement = (marginal[e * SYMBOLS + s] + 0.01) / (nTrain + 0.01 * SYMBOLS);
-          const row = (owner(e) * buckets + of(testCodes, base, c, h, w)) * SYMBOLS;
-          let total = 0;
-          for (let t = 0; t < SYMBOLS; t++) total += counts[row + t];
-          const p =
-            buckets === 1 ? pElement : (counts[row + s] + alpha * pElement) / (total + alpha);
-          bits -= Math.log2(p);
-        }
-      }
-    }
-  }
+  forEachLatent(testCodes, nTest, (base, c, h, w, e) => {
+    const s = symbol(testCodes[base + e]);
+    // The element's marginal, smoothed by a little uniform mass, is the back-off.
+    const pElement = (marginal[e * SYMBOLS + s] + 0.01) / (nTrain + 0.01 * SYMBOLS);
+    const row = (owner(e) * buckets + of(testCodes, base, c, h, w)) * SYMBOLS;
+    let total = 0;
+    for (let t = 0; t < SYMBOLS; t++) total += counts[row + t];
+    const p = buckets === 1 ? pElement : (counts[row + s] + alpha * pElement) / (total + alpha);
+    bits -= Math.log2(p);
+  });
   return bits / nTest;
 }
 
-// The model's own tables, as the codec writes them: bytes per record, without the header.
+// The model's own tables: ideal lengths under their 16-bit frequencies (an escape costs its
+// own frequency and the escape code's bits), and the records as the codec writes them
+// (range-coder flush and each record's length field included, the header not).
 const codec = aekit.createCodec(model, train.valueRange);
 const { sizes } = codec.pack(testCodes, nTest);
-const own = sizes.perRecord.reduce((a, b) => a + b, 0) / nTest;
+const coded = sizes.perRecord.reduce((a, b) => a + b, 0) / nTest;
+let ownBits = 0;
+forEachLatent(testCodes, nTest, (base, c, h, w, e) => {
+  const cdf = codec.tables.cdfs[e];
+  const escape = cdf.length - 2;
+  const s = testCodes[base + e] - codec.tables.offsets[e];
+  const inside = s >= 0 && s < escape;
+  const t = inside ? s : escape;
+  ownBits -= Math.log2((cdf[t + 1] - cdf[t]) / 2 ** 16);
+  if (!inside) ownBits += 2 + 2 * Math.log2(1 + (s < 0 ? -s : s - escape + 1));
+});
 console.log(`model ${file}: ${elements} latents; ${nTrain} training and ${nTest} test images`);
-console.log(`own tables (the learned prior): ${own.toFixed(2)} bytes per test image, coded`);
+console.log(
+  `own tables (the learned prior): ${(ownBits / 8 / nTest).toFixed(2)} bytes per test ` +
+    `image (ideal), ${coded.toFixed(2)} as coded with the length fields`,
+);
 const results = {};
 for (const [name, context] of Object.entries(CONTEXTS)) {
   const bits = idealBits(context);
