@@ -234,7 +234,8 @@ function fitted(distribution: CodeDistribution): string {
   }
   const { weights, count, covariance } = distribution.mixture;
   const k = weights.length;
-  return `a mixture of ${k} Gaussians (${covariance} covariances) fitted to ${formatCount(count)} codes`;
+  const codes = formatCount(count);
+  return `a mixture of ${k} Gaussians (${covariance} covariances) fitted to ${codes} codes`;
 }
 
 /** "1 example", "2 examples", "1,000 examples". */

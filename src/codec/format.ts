@@ -49,7 +49,10 @@ export interface Container {
 export interface ContainerSizes {
   /** The whole file. */
   total: number;
-  /** Bytes that do not grow with the records: magic, version, fingerprint, count, shape, checksums. */
+  /**
+   * Bytes that do not grow with the records: magic, version, fingerprint, count, shape,
+   * checksums.
+   */
   header: number;
   /** Bytes per record: its payload and its length field. */
   perRecord: number[];
@@ -193,7 +196,8 @@ export function readContainer(bytes: Uint8Array, file: string): Container {
     throw bad(
       'length',
       `expected ${expected} bytes (header with the record lengths ${payloadStart}, ` +
-        `${count} record${count === 1 ? '' : 's'} ${payloadLength}, checksum 4), got ${bytes.length}: ${what}`,
+        `${count} record${count === 1 ? '' : 's'} ${payloadLength}, checksum 4), ` +
+        `got ${bytes.length}: ${what}`,
     );
   }
   const payloadEnd = payloadStart + payloadLength;
