@@ -37,7 +37,7 @@ interface GenerateOptions extends DataOptions, EngineOptions {
   like?: string[];
   class?: string;
   mixture?: number;
-  covariance: 'full' | 'diagonal';
+  covariance?: 'full' | 'diagonal';
   posterior?: boolean;
   temperature: number;
   interpolate?: string[];
@@ -68,9 +68,10 @@ export function generateCommand(): Command {
       integer(1, 64),
     )
     .addOption(
-      new Option('--covariance <kind>', "--mixture's covariances: full or diagonal")
-        .choices(['full', 'diagonal'])
-        .default('full'),
+      new Option(
+        '--covariance <kind>',
+        "the mixture's covariances: full or diagonal (default: full)",
+      ).choices(['full', 'diagonal']),
     )
     .option(
       '--posterior',
@@ -130,10 +131,21 @@ async function runGenerate(options: GenerateOptions): Promise<void> {
       `--posterior and --mixture ${options.mixture}: expected one code distribution, got both`,
     );
   }
-  if (options.posterior && !options.like && options.class === undefined) {
+  const fits = [
+    options.posterior && '--posterior',
+    options.mixture !== undefined && `--mixture ${options.mixture}`,
+    options.covariance && `--covariance ${options.covariance}`,
+  ].filter(Boolean);
+  if (fits.length > 0 && !options.like && options.class === undefined) {
     throw new aekit.AekitError(
       'BAD_INPUT',
-      '--posterior: expected --like or --class, whose examples it samples, got neither',
+      `${fits[0]}: expected --like or --class, whose examples it samples, got neither`,
+    );
+  }
+  if (options.covariance && options.posterior) {
+    throw new aekit.AekitError(
+      'BAD_INPUT',
+      `--covariance ${options.covariance}: expected a mixture, got --posterior`,
     );
   }
   if (options.interpolate && options.interpolate.length !== 2) {
@@ -157,10 +169,18 @@ async function runGenerate(options: GenerateOptions): Promise<void> {
       ? await likeExamples(options.like, loaded)
       : await classExamples(options, loaded);
     const components = options.posterior ? 1 : defaultComponents(options.mixture, examples);
+    if (options.covariance && components === 1) {
+      throw new aekit.AekitError(
+        'BAD_INPUT',
+        `--covariance ${options.covariance}: expected a mixture (--mixture 2 or more, the ` +
+          `default from ${AUTO_MIN_EXAMPLES} examples), got one Gaussian for ` +
+          `${formatCount(examples.shape[0])} examples`,
+      );
+    }
     const distribution = aekit.fitExamples(model, examples, {
       distribution: options.posterior ? 'posterior' : components > 1 ? 'mixture' : 'gaussian',
       components,
-      ...(components > 1 ? { covariance: options.covariance } : {}),
+      ...(components > 1 ? { covariance: options.covariance ?? 'full' } : {}),
       seed: options.seed,
       batchSize: options.batchSize,
     });

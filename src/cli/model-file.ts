@@ -17,7 +17,7 @@ export interface EngineOptions {
 export function addEngineOptions(command: Command): Command {
   return command.option(
     '--threads <n>',
-    "threads of libtorch's pool (default: libtorch's own choice)",
+    "threads of libtorch's pool (default: AEKIT_NUM_THREADS, else every core)",
     integer(1, 1024),
   );
 }

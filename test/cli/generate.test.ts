@@ -278,6 +278,30 @@ test('bad input is one line naming the file and field, with exit code 2', async 
     /--posterior and --mixture 3: expected one code distribution, got both/,
   );
   await badInput(
+    generate('--mixture', '3', '-o', 'x.png'),
+    dir,
+    /--mixture 3: expected --like or --class, whose examples it samples, got neither/,
+  );
+  await badInput(
+    generate(
+      '--class',
+      '3',
+      '--labels',
+      'digits-labels.npy',
+      '--covariance',
+      'diagonal',
+      '-o',
+      'x.png',
+    ),
+    dir,
+    /--covariance diagonal: expected a mixture \(--mixture 2 or more, .*\), got one Gaussian for \d+ examples/,
+  );
+  await badInput(
+    generate('--like', 'digits.npy', '--posterior', '--covariance', 'full', '-o', 'x.png'),
+    dir,
+    /--covariance full: expected a mixture, got --posterior/,
+  );
+  await badInput(
     generate('--mixture', '2', '--covariance', 'tied', '-o', 'x.png'),
     dir,
     /--covariance <kind>' argument 'tied' is invalid\. Allowed choices are full, diagonal/,
