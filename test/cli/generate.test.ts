@@ -262,18 +262,9 @@ test('bad input is one line naming the file and field, with exit code 2', async 
     dir,
     /expected at least 2 to fit a code distribution, got 1/,
   );
+  const classThree = ['--class', '3', '--labels', 'digits-labels.npy'];
   await badInput(
-    generate(
-      '--class',
-      '3',
-      '--labels',
-      'digits-labels.npy',
-      '--posterior',
-      '--mixture',
-      '3',
-      '-o',
-      'x.png',
-    ),
+    generate(...classThree, '--posterior', '--mixture', '3', '-o', 'x.png'),
     dir,
     /--posterior and --mixture 3: expected one code distribution, got both/,
   );
@@ -283,16 +274,7 @@ test('bad input is one line naming the file and field, with exit code 2', async 
     /--mixture 3: expected --like or --class, whose examples it samples, got neither/,
   );
   await badInput(
-    generate(
-      '--class',
-      '3',
-      '--labels',
-      'digits-labels.npy',
-      '--covariance',
-      'diagonal',
-      '-o',
-      'x.png',
-    ),
+    generate(...classThree, '--covariance', 'diagonal', '-o', 'x.png'),
     dir,
     /--covariance diagonal: expected a mixture \(--mixture 2 or more, .*\), got one Gaussian for \d+ examples/,
   );
