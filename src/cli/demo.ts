@@ -349,19 +349,21 @@ async function runDemo(options: DemoOptions): Promise<void> {
     tidy(() => big.model.sample(64, new Generator(seed + 2)).toFloat32Array()),
   );
   const perDigit: Float32Array[] = [];
+  const fits = new Set<string>();
   const digitNames: string[] = [];
   for (let digit = 0; digit < 10; digit++) {
     const indices = [...trainSet.labels!].flatMap((label, i) => (label === digit ? [i] : []));
     if (indices.length < 2) continue;
     const examples = api.take(trainSet, indices.slice(0, 500));
+    // As `aekit generate --class` does from 500 examples on: a mixture of 5 full-covariance
+    // Gaussians; with fewer (a small --limit), one Gaussian.
+    const components = examples.shape[0] >= 500 ? 5 : 1;
+    fits.add(components > 1 ? 'a mixture of 5 full-covariance Gaussians' : 'one Gaussian');
+    const distribution = api.fitExamples(big.model, examples, { components, seed });
     perDigit.push(
-      tidy(() => {
-        const x = tensor(examples.data, { shape: examples.shape });
-        return api
-          .generateLike(big.model, x, 10, new Generator(seed + 10 + digit))
-          .toFloat32Array();
-      }),
+      tidy(() => api.generateFrom(big.model, distribution, 10, seed + 10 + digit).toFloat32Array()),
     );
+    api.disposeDistribution(distribution);
     digitNames.push(String(digit));
   }
   const perDigitImages = concat(perDigit);
@@ -369,8 +371,9 @@ async function runDemo(options: DemoOptions): Promise<void> {
     heading: 'Generated digits',
     text:
       'Left: 64 samples from the prior N(0, I), decoded. Right: samples of each digit chosen ' +
-      "on purpose: the digit's training images are encoded, a Gaussian is fitted to their " +
-      'codes, and 10 codes drawn from it are decoded (one row per digit). A GAN has no ' +
+      "on purpose: the digit's training images (500 at most) are encoded, " +
+      `${[...fits].join(' or ')} is fitted to their codes (a mixture from 500 examples on), ` +
+      'and 10 codes drawn from it are decoded (one row per digit). A GAN has no ' +
       'encoder and cannot do this.',
     images: [
       {
