@@ -19,12 +19,19 @@ import { reconstructCommand } from './reconstruct.js';
 import { scoreCommand } from './score.js';
 import { trainCommand } from './train.js';
 
+/** Usage errors from commander read like aekit's own: 'aekit: ' instead of 'error: '. */
+const OUTPUT = {
+  writeErr: (text: string) => process.stderr.write(text),
+  outputError: (text: string, write: (text: string) => void) =>
+    write(text.replace(/^error: /, 'aekit: ')),
+};
+
 export function program(): Command {
   const root = new Command('aekit')
     .description('Autoencoders on libtorch: train, compress, denoise, map, generate, score')
     .version('0.1.0')
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+    .configureOutput(OUTPUT);
   root.addCommand(demoCommand());
   root.addCommand(infoCommand());
   root.addCommand(trainCommand());
@@ -39,7 +46,7 @@ export function program(): Command {
   root.addCommand(fitMapCommand());
   root.addCommand(compressCommand());
   root.addCommand(decompressCommand());
-  for (const command of root.commands) command.exitOverride();
+  for (const command of root.commands) command.exitOverride().configureOutput(OUTPUT);
   return root;
 }
 

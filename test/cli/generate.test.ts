@@ -286,7 +286,7 @@ test('bad input is one line naming the file and field, with exit code 2', async 
   await badInput(
     generate('--mixture', '2', '--covariance', 'tied', '-o', 'x.png'),
     dir,
-    /--covariance <kind>' argument 'tied' is invalid\. Allowed choices are full, diagonal/,
+    /^aekit: option '--covariance <kind>' argument 'tied' is invalid\. Allowed choices are full, diagonal/,
   );
   await badInput(
     generate('--posterior', '-o', 'x.png'),
