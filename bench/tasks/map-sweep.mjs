@@ -11,7 +11,7 @@
 //     [--eval-every 10] [--loss pairs|tsne] [--neighbours 15] [--batch-size 512] [--lr 0.001]
 //     [--negative-weight auto] [--exaggeration 1] [--exaggeration-epochs auto]
 //     [--perplexity 30] [--reconstruction-weight 0.001] [--decoder-share 0.25]
-//     [--hidden 500,500,2000] [--dof 1] [--seed 0] [--tag name]
+//     [--hidden 500,500,2000] [--dof 1] [--seed 0] [--tag name] [--tta-shift 1]
 //   node bench/tasks/map-sweep.mjs --reference tsne    # scikit-learn's t-SNE of all the points
 import { join } from 'node:path';
 
@@ -41,6 +41,9 @@ const o = args({
   encoder: 'dense',
   channels: '32,64',
   pca: 0,
+  // Held-out points also mapped as the mean code of their copies shifted by up to this many
+  // pixels (test-time averaging; images only). 0: not.
+  ttaShift: 0,
 });
 const optional = (value) => (value === 'auto' ? undefined : Number(value));
 
@@ -56,7 +59,44 @@ const rest = range(m, n);
 const readValues = async (file) => (await aekit.readNpy(file)).values;
 
 function measure(model) {
-  return measureCodes(aekit.embed(model, fitTrain, 1000), aekit.embed(model, fitTest, 1000));
+  const trainCodes = aekit.embed(model, fitTrain, 1000);
+  const plain = measureCodes(trainCodes, aekit.embed(model, fitTest, 1000));
+  if (!o.ttaShift) return plain;
+  // Test-time averaging: each held-out image's code is the mean of its codes shifted by up
+  // to --tta-shift pixels each way (zeros shifted in).
+  const s = o.ttaShift;
+  const mean = new Float32Array(2 * m);
+  let views = 0;
+  for (let dy = -s; dy <= s; dy++) {
+    for (let dx = -s; dx <= s; dx++) {
+      const shifted = aekit.createDataset(shiftImages(fitTest.data, m, dy, dx), fitTest.shape, {
+        labels: test.labels,
+      });
+      aekit.embed(model, shifted, 1000).forEach((v, i) => (mean[i] += v));
+      views++;
+    }
+  }
+  const averaged = measureCodes(
+    trainCodes,
+    mean.map((v) => v / views),
+  );
+  return { ...plain, ttaHeldOutKnn: averaged.heldOutKnn, ttaHeldOutTrust: averaged.heldOutTrust };
+}
+
+/** `count` 28 x 28 images moved dy rows down and dx columns right, zeros shifted in. */
+function shiftImages(data, count, dy, dx) {
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < count; i++) {
+    for (let y = 0; y < 28; y++) {
+      const from = y - dy;
+      if (from < 0 || from >= 28) continue;
+      for (let x = 0; x < 28; x++) {
+        const fx = x - dx;
+        if (fx >= 0 && fx < 28) out[i * 784 + y * 28 + x] = data[i * 784 + from * 28 + fx];
+      }
+    }
+  }
+  return out;
 }
 
 function measureCodes(trainCodes, testCodes) {
