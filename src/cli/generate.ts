@@ -68,10 +68,10 @@ export function generateCommand(): Command {
       integer(1, 64),
     )
     .addOption(
-      new Option(
-        '--covariance <kind>',
-        "the mixture's covariances: full or diagonal (default: full)",
-      ).choices(['full', 'diagonal']),
+      new Option('--covariance <kind>', "the mixture's covariances (default: full)").choices([
+        'full',
+        'diagonal',
+      ]),
     )
     .option(
       '--posterior',
