@@ -355,9 +355,9 @@ async function runDemo(options: DemoOptions): Promise<void> {
     const indices = [...trainSet.labels!].flatMap((label, i) => (label === digit ? [i] : []));
     if (indices.length < 2) continue;
     const examples = api.take(trainSet, indices.slice(0, 500));
-    // As `aekit generate --class` does from 500 examples on: a mixture of 5 full-covariance
-    // Gaussians; with fewer (a small --limit), one Gaussian.
-    const components = examples.shape[0] >= 500 ? 5 : 1;
+    // The fit `aekit generate --class` makes: a mixture from 500 examples on, else one
+    // Gaussian (a small --limit).
+    const components = api.mixtureComponentsFor(examples.shape[0]);
     fits.add(components > 1 ? 'a mixture of 5 full-covariance Gaussians' : 'one Gaussian');
     const distribution = api.fitExamples(big.model, examples, { components, seed });
     perDigit.push(

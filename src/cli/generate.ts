@@ -16,19 +16,10 @@ import {
   openModel,
   type EngineOptions,
 } from './model-file.js';
+import { MIXTURE_DEFAULT } from '../tasks/mixture-default.js';
 import { integer, number } from './options.js';
 import { formatCount } from './progress.js';
 import { labelText, readTrainingData, requireVae } from './task-options.js';
-
-/**
- * Mixture components when --mixture is not given: a whole class has the examples to fit
- * several full covariances, a few files do not. On Fashion-MNIST a mixture of 5 gave 85.8%
- * of samples judged the requested class against one Gaussian's 83.1%, as diverse and no
- * nearer to copies (BENCHMARKS.md).
- */
-const AUTO_COMPONENTS = 5;
-/** Examples from which the default is a mixture: 100 codes per component. */
-const AUTO_MIN_EXAMPLES = 500;
 
 interface GenerateOptions extends DataOptions, EngineOptions {
   model: string;
@@ -64,7 +55,8 @@ export function generateCommand(): Command {
     .option(
       '--mixture <k>',
       'fit a mixture of k Gaussians to the codes; 1 is one Gaussian (default: ' +
-        `${AUTO_COMPONENTS} for ${AUTO_MIN_EXAMPLES} examples or more, else 1)`,
+        `${MIXTURE_DEFAULT.components} for ${MIXTURE_DEFAULT.minExamples} examples or more, ` +
+        'else 1)',
       integer(1, 64),
     )
     .addOption(
@@ -168,12 +160,14 @@ async function runGenerate(options: GenerateOptions): Promise<void> {
     const { examples, description } = options.like
       ? await likeExamples(options.like, loaded)
       : await classExamples(options, loaded);
-    const components = options.posterior ? 1 : defaultComponents(options.mixture, examples);
+    const components = options.posterior
+      ? 1
+      : (options.mixture ?? aekit.mixtureComponentsFor(examples.shape[0]));
     if (options.covariance && components === 1) {
       throw new aekit.AekitError(
         'BAD_INPUT',
         `--covariance ${options.covariance}: expected a mixture (--mixture 2 or more, the ` +
-          `default from ${AUTO_MIN_EXAMPLES} examples), got one Gaussian for ` +
+          `default from ${MIXTURE_DEFAULT.minExamples} examples), got one Gaussian for ` +
           `${formatCount(examples.shape[0])} examples`,
       );
     }
@@ -236,11 +230,6 @@ async function runGenerate(options: GenerateOptions): Promise<void> {
   });
   console.log(`wrote ${written}: ${what}`);
   model.dispose();
-}
-
-function defaultComponents(given: number | undefined, examples: Dataset): number {
-  if (given !== undefined) return given;
-  return examples.shape[0] >= AUTO_MIN_EXAMPLES ? AUTO_COMPONENTS : 1;
 }
 
 /** How a fitted distribution reads in the summary line. */

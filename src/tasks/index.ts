@@ -3,5 +3,6 @@ export * from './generate.js';
 export * from './batches.js';
 export * from './score.js';
 export * from './targeted.js';
+export * from './mixture-default.js';
 export * from './denoise.js';
 export * from './embed.js';
