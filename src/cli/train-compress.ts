@@ -116,8 +116,9 @@ export async function applyCompressOptions(
 }
 
 /**
- * The model file extras of a trained compressive model: its codec record (tables and how it
- * did on up to 2,000 training images). Empty for other models.
+ * The model file extras of a trained compressive model: its codec record (tables fitted to
+ * the training images' latents, and how it did on up to 2,000 training images). Empty for
+ * other models.
  */
 export async function codecExtras(
   model: Autoencoder,
@@ -125,7 +126,10 @@ export async function codecExtras(
 ): Promise<{ codec?: CodecRecord }> {
   const aekit = await api();
   if (!(model instanceof aekit.CompressiveAutoencoder)) return {};
-  const codec = aekit.createCodec(model, dataset.valueRange);
+  const codec = aekit.createCodec(model, dataset.valueRange, {
+    images: dataset.data,
+    count: dataset.shape[0],
+  });
   const count = Math.min(dataset.shape[0], MEASURED_IMAGES);
   const size = dataset.data.length / dataset.shape[0];
   const record = aekit.codecRecord(codec, {

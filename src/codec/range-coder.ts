@@ -160,18 +160,26 @@ export class RangeDecoder {
 
   /** The next symbol under `cdf`. */
   decode(cdf: Cdf): number {
+    return this.decodeIn(cdf, 0, cdf.length - 1);
+  }
+
+  /**
+   * The next symbol under the table of `symbols` symbols that starts at `cdf[start]` (many
+   * tables laid end to end in one array): a symbol from 0 to `symbols - 1`.
+   */
+  decodeIn(cdf: Uint32Array, start: number, symbols: number): number {
     const unit = Math.floor(this.range / PRECISION_TOTAL);
     const target = Math.min(Math.floor(this.code / unit), PRECISION_TOTAL - 1);
     // The symbol whose interval holds the target: the last s with cdf[s] <= target.
-    let low = 0;
-    let high = cdf.length - 2;
+    let low = start;
+    let high = start + symbols - 1;
     while (low < high) {
       const middle = (low + high + 1) >>> 1;
       if (cdf[middle] <= target) low = middle;
       else high = middle - 1;
     }
     this.update(cdf[low], cdf[low + 1] - cdf[low], unit);
-    return low;
+    return low - start;
   }
 
   /** The next value coded by {@link RangeEncoder.encodeUniform} with `bits` bits. */

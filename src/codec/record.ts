@@ -9,7 +9,14 @@ import type { LoadedModel } from '../models/index.js';
 import { CompressiveAutoencoder } from '../models/index.js';
 import { ImageCodec } from './codec.js';
 import { containerSizes } from './format.js';
-import { CodingTablesJson, buildCodingTables, tablesFromJson, tablesToJson } from './tables.js';
+import { fitContextTables } from './context.js';
+import {
+  CodingTablesJson,
+  buildCodingTables,
+  fitElementTables,
+  tablesFromJson,
+  tablesToJson,
+} from './tables.js';
 
 /** The key of a model file's extras that holds the {@link CodecRecord}. */
 export const CODEC_EXTRAS_KEY = 'codec';
@@ -37,8 +44,8 @@ export interface CodecStatistics {
 
 /** The codec's entry in a model file's extras. */
 export interface CodecRecord {
-  /** Layout version of this record. */
-  version: 1;
+  /** Layout version of this record: 2 with context tables, 1 without. */
+  version: 1 | 2;
   /** The model fingerprint (hexadecimal), as `.aez` files carry it. */
   fingerprint: string;
   tables: CodingTablesJson;
@@ -130,19 +137,37 @@ export function codecRecord(
     };
   }
   return {
-    version: 1,
+    version: codec.tables.context ? 2 : 1,
     fingerprint: codec.fingerprintHex,
     tables: tablesToJson(codec.tables),
     training: statistics,
   };
 }
 
-/** A codec for a freshly trained model: builds its tables now. */
+/** The most training images whose latents fit the tables of {@link createCodec}. */
+export const FIT_IMAGES = 60_000;
+
+/**
+ * A codec for a freshly trained model. Without `training` images its tables are the learned
+ * prior's. With them (the first {@link FIT_IMAGES} are used), each element's table is refitted
+ * to the counts of their rounded latents, and context tables (see `context.ts`) are fitted on
+ * top: on Fashion-MNIST that codes the same latents in about a fifth fewer bytes.
+ */
 export function createCodec(
   model: CompressiveAutoencoder,
   valueRange?: [number, number],
+  training?: { images: Float32Array; count: number },
 ): ImageCodec {
-  return new ImageCodec(model, buildCodingTables(model), valueRange ? { valueRange } : {});
+  const prior = buildCodingTables(model);
+  const options = valueRange ? { valueRange } : {};
+  const codec = new ImageCodec(model, prior, options);
+  if (!training || training.count === 0) return codec;
+  const count = Math.min(training.count, FIT_IMAGES);
+  const size = training.images.length / training.count;
+  const latents = codec.latents(training.images.subarray(0, count * size), count);
+  const element = fitElementTables(prior, latents, count);
+  const context = fitContextTables(model.latentShape, latents, count, element);
+  return new ImageCodec(model, { ...element, context }, options);
 }
 
 /**
@@ -171,10 +196,20 @@ export function codecFromModel(loaded: LoadedModel): {
       `${where}: expected the coding tables written by aekit train --task compress, got none`,
     );
   }
-  if (record.version !== 1) {
-    throw new AekitError('BAD_FILE', `${where}.version: expected 1, got ${String(record.version)}`);
+  if (record.version !== 1 && record.version !== 2) {
+    throw new AekitError(
+      'BAD_FILE',
+      `${where}.version: expected 1 or 2, got ${String(record.version)}: a newer aekit's model?`,
+    );
   }
   const tables = tablesFromJson(record.tables, loaded.config.latentDim, `${where}.tables`);
+  if ((record.version === 2) !== Boolean(tables.context)) {
+    throw new AekitError(
+      'BAD_FILE',
+      `${where}.tables.context: version ${record.version} ` +
+        `${record.version === 2 ? 'needs context tables, got none' : 'has no context tables'}`,
+    );
+  }
   const codec = new ImageCodec(loaded.model, tables, { valueRange: loaded.data.valueRange });
   if (record.fingerprint !== codec.fingerprintHex) {
     throw new AekitError(

@@ -12,7 +12,15 @@
  */
 import { AekitError, noGrad, tensor, tidy } from '../engine/index.js';
 import type { CompressiveAutoencoder } from '../models/index.js';
-import { Cdf, PRECISION_BITS, RangeDecoder, RangeEncoder, quantizePmf } from './range-coder.js';
+import { CONTEXTS, CONTEXT_KIND, ContextTables, flattenTables, walkContexts } from './context.js';
+import {
+  Cdf,
+  PRECISION_BITS,
+  PRECISION_TOTAL,
+  RangeDecoder,
+  RangeEncoder,
+  quantizePmf,
+} from './range-coder.js';
 
 /** Latent values are clamped to [-LATENT_LIMIT, LATENT_LIMIT] before coding. */
 export const LATENT_LIMIT = 2 ** 20;
@@ -23,6 +31,11 @@ export interface CodingTables {
   offsets: Int32Array;
   /** One table per element; its last symbol is the escape. */
   cdfs: Cdf[];
+  /**
+   * Tables chosen by already-decoded neighbours (see `context.ts`), whose escapes fall back
+   * to the element tables above. Absent: every latent is coded with its element's table.
+   */
+  context?: ContextTables;
 }
 
 /** Options of {@link buildCodingTables}. */
@@ -92,6 +105,39 @@ function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
 
+/**
+ * Refits each element's table to counts of training latents ([count, elements], rounded),
+ * keeping the prior's windows. The prior stays in the mix with the weight of
+ * `priorShare` of the samples, so that values never seen in training stay codable at about
+ * their prior cost plus log2(1 / priorShare) bits.
+ */
+export function fitElementTables(
+  prior: CodingTables,
+  latents: Int32Array,
+  count: number,
+  priorShare = 1e-3,
+): CodingTables {
+  const elements = prior.cdfs.length;
+  if (latents.length !== count * elements) {
+    throw new RangeError(
+      `fitElementTables: latents: expected ${count} x ${elements} values, got ${latents.length}`,
+    );
+  }
+  const cdfs = prior.cdfs.map((cdf, d) => {
+    const escape = cdf.length - 2;
+    const counts = new Float64Array(escape + 1);
+    for (let i = 0; i < count; i++) {
+      const s = latents[i * elements + d] - prior.offsets[d];
+      counts[s >= 0 && s < escape ? s : escape]++;
+    }
+    const weight = priorShare * count;
+    for (let s = 0; s <= escape; s++)
+      counts[s] += (weight * (cdf[s + 1] - cdf[s])) / PRECISION_TOTAL;
+    return quantizePmf(counts);
+  });
+  return { offsets: Int32Array.from(prior.offsets), cdfs };
+}
+
 /** Codes one sample's integer latents (one per element, in order) into bytes. */
 export function encodeLatents(values: ArrayLike<number>, tables: CodingTables): Uint8Array {
   const encoder = new RangeEncoder();
@@ -101,23 +147,47 @@ export function encodeLatents(values: ArrayLike<number>, tables: CodingTables): 
       `encodeLatents: values: expected ${elements} latents (one per table), got ${values.length}`,
     );
   }
+  // Limitation: latents beyond +-2^20 are clamped, so an image that drives the analysis
+  // transform that far (nothing like its training data) decodes wrong; none has been seen.
+  const clamped = new Int32Array(elements);
   for (let d = 0; d < elements; d++) {
-    const cdf = tables.cdfs[d];
-    const escape = cdf.length - 2;
-    // Limitation: latents beyond +-2^20 are clamped, so an image that drives the analysis
-    // transform that far (nothing like its training data) decodes wrong; none has been seen.
-    const v = Math.max(-LATENT_LIMIT, Math.min(LATENT_LIMIT, values[d]));
-    const symbol = v - tables.offsets[d];
-    if (symbol >= 0 && symbol < escape) {
-      encoder.encode(cdf, symbol);
-      continue;
-    }
-    encoder.encode(cdf, escape);
-    const below = symbol < 0;
-    encoder.encodeUniform(below ? 0 : 1, 1);
-    encodeGamma(encoder, below ? -symbol - 1 : symbol - escape);
+    clamped[d] = Math.max(-LATENT_LIMIT, Math.min(LATENT_LIMIT, values[d]));
   }
+  const context = tables.context;
+  if (!context) {
+    for (let d = 0; d < elements; d++) encodeElement(encoder, tables, d, clamped[d]);
+    return encoder.finish();
+  }
+  walkContexts(context.shape, clamped, (d, c) => {
+    const t = context.index[d * CONTEXTS + c];
+    const v = clamped[d];
+    if (t >= 0) {
+      const { cdf, starts } = context;
+      const start = starts[t];
+      const escape = starts[t + 1] - start - 2;
+      const symbol = v - context.offsets[t];
+      const at = start + (symbol >= 0 && symbol < escape ? symbol : escape);
+      encoder.encodeRange(cdf[at], cdf[at + 1] - cdf[at]);
+      if (at < start + escape) return;
+    }
+    encodeElement(encoder, tables, d, v);
+  });
   return encoder.finish();
+}
+
+/** Codes value `v` of element `d` with the element's own table (and its escape code). */
+function encodeElement(encoder: RangeEncoder, tables: CodingTables, d: number, v: number): void {
+  const cdf = tables.cdfs[d];
+  const escape = cdf.length - 2;
+  const symbol = v - tables.offsets[d];
+  if (symbol >= 0 && symbol < escape) {
+    encoder.encode(cdf, symbol);
+    return;
+  }
+  encoder.encode(cdf, escape);
+  const below = symbol < 0;
+  encoder.encodeUniform(below ? 0 : 1, 1);
+  encodeGamma(encoder, below ? -symbol - 1 : symbol - escape);
 }
 
 /**
@@ -132,19 +202,36 @@ export function decodeLatents(
   out: Int32Array,
 ): void {
   const decoder = new RangeDecoder(bytes, start, end);
-  for (let d = 0; d < tables.cdfs.length; d++) {
-    const cdf = tables.cdfs[d];
-    const escape = cdf.length - 2;
-    const symbol = decoder.decode(cdf);
-    if (symbol < escape) {
-      out[d] = tables.offsets[d] + symbol;
-      continue;
-    }
-    const below = decoder.decodeUniform(1) === 0;
-    const distance = decodeGamma(decoder);
-    const v = below ? tables.offsets[d] - 1 - distance : tables.offsets[d] + escape + distance;
-    out[d] = Math.max(-LATENT_LIMIT, Math.min(LATENT_LIMIT, v));
+  const context = tables.context;
+  if (!context) {
+    for (let d = 0; d < tables.cdfs.length; d++) out[d] = decodeElement(decoder, tables, d);
+    return;
   }
+  walkContexts(context.shape, out, (d, c) => {
+    const t = context.index[d * CONTEXTS + c];
+    if (t >= 0) {
+      const start = context.starts[t];
+      const symbols = context.starts[t + 1] - start - 1;
+      const symbol = decoder.decodeIn(context.cdf, start, symbols);
+      if (symbol < symbols - 1) {
+        out[d] = context.offsets[t] + symbol;
+        return;
+      }
+    }
+    out[d] = decodeElement(decoder, tables, d);
+  });
+}
+
+/** The value of element `d` coded by {@link encodeElement}. */
+function decodeElement(decoder: RangeDecoder, tables: CodingTables, d: number): number {
+  const cdf = tables.cdfs[d];
+  const escape = cdf.length - 2;
+  const symbol = decoder.decode(cdf);
+  if (symbol < escape) return tables.offsets[d] + symbol;
+  const below = decoder.decodeUniform(1) === 0;
+  const distance = decodeGamma(decoder);
+  const v = below ? tables.offsets[d] - 1 - distance : tables.offsets[d] + escape + distance;
+  return Math.max(-LATENT_LIMIT, Math.min(LATENT_LIMIT, v));
 }
 
 /**
@@ -186,23 +273,98 @@ export interface CodingTablesJson {
   sizes: number[];
   /** Base64 of every table's frequencies minus one, uint16 little-endian, table after table. */
   frequencies: string;
+  /** The context tables, when there are any. */
+  context?: ContextTablesJson;
+}
+
+/** Context tables as JSON: binary arrays as base64, little-endian. */
+export interface ContextTablesJson {
+  /** The context rule: {@link CONTEXT_KIND}. */
+  kind: string;
+  /** The latent map: [channels, height, width]. */
+  shape: number[];
+  /** Each table's slot (element * contexts + context), uint32, ascending. */
+  slots: string;
+  /** Each table's value of symbol 0, int32. */
+  offsets: string;
+  /** Each table's size in symbols, the escape included, uint16 (a size of 65536 as 0). */
+  sizes: string;
+  /** Every table's frequencies minus one, uint16, table after table. */
+  frequencies: string;
 }
 
 /** Tables in a JSON-shaped form for a model file's extras. */
 export function tablesToJson(tables: CodingTables): CodingTablesJson {
-  const sizes = tables.cdfs.map((cdf) => cdf.length - 1);
-  const packed = Buffer.alloc(2 * sizes.reduce((a, b) => a + b, 0));
+  const json: CodingTablesJson = {
+    precision: PRECISION_BITS,
+    offsets: Array.from(tables.offsets),
+    sizes: tables.cdfs.map((cdf) => cdf.length - 1),
+    frequencies: packFrequencies(tables.cdfs),
+  };
+  const context = tables.context;
+  if (context) {
+    const count = context.offsets.length;
+    const slots = Buffer.alloc(4 * count);
+    const offsets = Buffer.alloc(4 * count);
+    const sizes = Buffer.alloc(2 * count);
+    let t = 0;
+    context.index.forEach((table, slot) => {
+      if (table < 0) return;
+      if (table !== t) throw new RangeError('tablesToJson: context tables out of slot order');
+      slots.writeUInt32LE(slot, 4 * t);
+      offsets.writeInt32LE(context.offsets[t], 4 * t);
+      sizes.writeUInt16LE((context.starts[t + 1] - context.starts[t] - 1) % PRECISION_TOTAL, 2 * t);
+      t++;
+    });
+    json.context = {
+      kind: CONTEXT_KIND,
+      shape: [...context.shape],
+      slots: slots.toString('base64'),
+      offsets: offsets.toString('base64'),
+      sizes: sizes.toString('base64'),
+      frequencies: packFrequencies(
+        Array.from({ length: count }, (_, t) =>
+          context.cdf.subarray(context.starts[t], context.starts[t + 1]),
+        ),
+      ),
+    };
+  }
+  return json;
+}
+
+function packFrequencies(cdfs: Cdf[]): string {
+  const packed = Buffer.alloc(2 * cdfs.reduce((sum, cdf) => sum + cdf.length - 1, 0));
   let at = 0;
-  for (const cdf of tables.cdfs) {
+  for (const cdf of cdfs) {
     for (let s = 0; s + 1 < cdf.length; s++, at += 2)
       packed.writeUInt16LE(cdf[s + 1] - cdf[s] - 1, at);
   }
-  return {
-    precision: PRECISION_BITS,
-    offsets: Array.from(tables.offsets),
-    sizes,
-    frequencies: packed.toString('base64'),
-  };
+  return packed.toString('base64');
+}
+
+/** Tables from base64 frequencies of tables of the given sizes; `bad` makes the error. */
+function unpackFrequencies(
+  base64: unknown,
+  sizes: ArrayLike<number>,
+  bad: (what: string) => AekitError,
+): Cdf[] {
+  const packed = Buffer.from(typeof base64 === 'string' ? base64 : '', 'base64');
+  let total = 0;
+  for (let t = 0; t < sizes.length; t++) total += sizes[t];
+  if (packed.length !== 2 * total) {
+    throw bad(`frequencies: expected ${2 * total} bytes, got ${packed.length}`);
+  }
+  const cdfs: Cdf[] = [];
+  let at = 0;
+  for (let t = 0; t < sizes.length; t++) {
+    const cdf = new Uint32Array(sizes[t] + 1);
+    for (let s = 0; s < sizes[t]; s++, at += 2) cdf[s + 1] = cdf[s] + packed.readUInt16LE(at) + 1;
+    if (cdf[sizes[t]] !== PRECISION_TOTAL) {
+      throw bad(`frequencies: table ${t} sums to ${cdf[sizes[t]]}, expected ${PRECISION_TOTAL}`);
+    }
+    cdfs.push(cdf);
+  }
+  return cdfs;
 }
 
 /**
@@ -224,22 +386,64 @@ export function tablesFromJson(json: unknown, elements: number, where: string): 
   if (!integers(j.sizes) || j.sizes.some((n) => n < 1 || n > 2 ** PRECISION_BITS)) {
     throw bad(`sizes: expected ${elements} table sizes from 1 to ${2 ** PRECISION_BITS}`);
   }
-  const packed = Buffer.from(typeof j.frequencies === 'string' ? j.frequencies : '', 'base64');
-  const total = j.sizes.reduce((a, b) => a + b, 0);
-  if (packed.length !== 2 * total) {
-    throw bad(`frequencies: expected ${2 * total} bytes, got ${packed.length}`);
+  const cdfs = unpackFrequencies(j.frequencies, j.sizes, bad);
+  const tables: CodingTables = { offsets: Int32Array.from(j.offsets), cdfs };
+  if (j.context !== undefined) {
+    tables.context = contextFromJson(j.context, elements, (what) => bad(`context.${what}`));
   }
-  const cdfs: Cdf[] = [];
-  let at = 0;
-  for (let d = 0; d < elements; d++) {
-    const cdf = new Uint32Array(j.sizes[d] + 1);
-    for (let s = 0; s < j.sizes[d]; s++, at += 2) cdf[s + 1] = cdf[s] + packed.readUInt16LE(at) + 1;
-    if (cdf[j.sizes[d]] !== 2 ** PRECISION_BITS) {
-      throw bad(
-        `frequencies: table ${d} sums to ${cdf[j.sizes[d]]}, expected ${2 ** PRECISION_BITS}`,
-      );
+  return tables;
+}
+
+function contextFromJson(
+  json: unknown,
+  elements: number,
+  bad: (what: string) => AekitError,
+): ContextTables {
+  if (typeof json !== 'object' || json === null) throw bad('expected context tables');
+  const j = json as Partial<ContextTablesJson>;
+  if (j.kind !== CONTEXT_KIND) {
+    throw bad(`kind: expected '${CONTEXT_KIND}', got ${JSON.stringify(j.kind)}: a newer aekit?`);
+  }
+  const shape = j.shape;
+  if (
+    !Array.isArray(shape) ||
+    shape.length !== 3 ||
+    !shape.every((n) => Number.isInteger(n) && n >= 1) ||
+    shape[0] * shape[1] * shape[2] !== elements
+  ) {
+    throw bad(`shape: expected 3 sizes whose product is ${elements}, got ${JSON.stringify(shape)}`);
+  }
+  const binary = (field: 'slots' | 'offsets' | 'sizes'): Buffer =>
+    Buffer.from(typeof j[field] === 'string' ? j[field] : '', 'base64');
+  const slots = binary('slots');
+  const offsets = binary('offsets');
+  const sizes = binary('sizes');
+  const count = slots.length / 4;
+  if (!Number.isInteger(count) || offsets.length !== 4 * count || sizes.length !== 2 * count) {
+    throw bad(
+      `slots, offsets, sizes: expected 4, 4 and 2 bytes per table, got ${slots.length}, ` +
+        `${offsets.length} and ${sizes.length} bytes`,
+    );
+  }
+  const index = new Int32Array(elements * CONTEXTS).fill(-1);
+  const tableSizes = new Uint32Array(count);
+  let previous = -1;
+  for (let t = 0; t < count; t++) {
+    const slot = slots.readUInt32LE(4 * t);
+    if (slot <= previous || slot >= index.length) {
+      throw bad(`slots: table ${t}: expected an ascending slot below ${index.length}, got ${slot}`);
     }
-    cdfs.push(cdf);
+    index[slot] = t;
+    previous = slot;
+    tableSizes[t] = sizes.readUInt16LE(2 * t) || PRECISION_TOTAL;
   }
-  return { offsets: Int32Array.from(j.offsets), cdfs };
+  const cdfs = unpackFrequencies(j.frequencies, tableSizes, bad);
+  const tableOffsets = new Int32Array(count);
+  for (let t = 0; t < count; t++) tableOffsets[t] = offsets.readInt32LE(4 * t);
+  return {
+    shape: [shape[0], shape[1], shape[2]],
+    index,
+    offsets: tableOffsets,
+    ...flattenTables(cdfs),
+  };
 }

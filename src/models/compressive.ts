@@ -154,6 +154,15 @@ export class CompressiveAutoencoder extends Autoencoder {
     );
   }
 
+  /**
+   * The latents as a map: [channels, height, width] of the last convolution, or [latentDim,
+   * 1, 1] for a dense bottleneck. The codec's context tables take neighbours on it.
+   */
+  get latentShape(): [number, number, number] {
+    const [c, h, w] = this.geometry.feature;
+    return this.config.denseBottleneck ? [this.config.latentDim, 1, 1] : [c, h, w];
+  }
+
   /** The continuous latents, before quantisation: [batch, latentDim]. */
   analyze(x: Tensor): Tensor {
     return this.analysis.forward(padImages(x, this.geometry));

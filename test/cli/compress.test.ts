@@ -65,6 +65,9 @@ test('train --task compress stores the tables and the training statistics', () =
   assert.equal(loaded.config.latentDim, 8 * 7 * 7);
   const { codec, training } = codecFromModel(loaded);
   assert.equal(training?.images, 300);
+  // Tables fitted to the training images' latents, with context tables on top.
+  assert.equal((loaded.extras.codec as { version: number }).version, 2);
+  assert.ok(codec.tables.context && codec.tables.context.offsets.length > 0);
   assert.ok(training!.bytes.mean > 0 && training!.mse.p99 >= training!.mse.p50);
   assert.equal(codec.fingerprint.length, 8);
   loaded.model.dispose();
