@@ -8,9 +8,10 @@ import { stat } from 'node:fs/promises';
 import { Command } from 'commander';
 
 import type { DataSourceRecord } from './data-source.js';
-import type { LoadedModel, Preprocessing, TrainSummary } from '../index.js';
+import type { CodecRecord, LoadedModel, Preprocessing, TrainSummary } from '../index.js';
 import { describeModel, openModel } from './model-file.js';
 import { formatCount, formatNumber, formatSeconds, plural } from './progress.js';
+import { codecLine, codecTablesLine } from './train-compress.js';
 
 /** The `info` command. */
 export function infoCommand(): Command {
@@ -117,6 +118,12 @@ function lines(loaded: LoadedModel, parameters: number, bytes: number): string[]
     for (const warning of summary.warnings ?? []) rows.push(['warning', warning]);
   } else {
     rows.push(['training', 'none recorded']);
+  }
+  const codec = loaded.extras.codec as CodecRecord | undefined;
+  if (codec && typeof codec === 'object') {
+    const [low, high] = data.valueRange ?? [0, 1];
+    rows.push(['codec', codecLine(codec, high - low || 1).replace(/^codec /, '')]);
+    rows.push(['', codecTablesLine(codec)]);
   }
   const width = Math.max(...rows.map(([label]) => label.length)) + 2;
   return rows.map(([label, value]) => label.padEnd(width) + value);

@@ -10,7 +10,7 @@ import { Command, Option } from 'commander';
 import { api } from './api.js';
 import type { Autoencoder, CodecRecord, Dataset } from '../index.js';
 import { number } from './options.js';
-import { formatNumber } from './progress.js';
+import { formatCount, formatNumber } from './progress.js';
 
 /** The tasks of `--task`. */
 export const TASKS = ['reconstruct', 'compress'] as const;
@@ -148,5 +148,17 @@ export function codecLine(record: CodecRecord, dataRange: number): string {
     `codec ${record.fingerprint}: ${formatNumber(training.bytes.mean)} bytes per image ` +
     `(99% under ${formatNumber(training.bytes.p99)}), PSNR ${psnr.toFixed(2)} dB on ` +
     `${training.images} training images`
+  );
+}
+
+/** Which tables a codec record codes with, for `aekit info`. */
+export function codecTablesLine(record: CodecRecord): string {
+  const context = record.tables?.context;
+  if (!context)
+    return `the prior's tables, one per latent (codec record version ${record.version})`;
+  const tables = Buffer.from(context.slots, 'base64').length / 4;
+  return (
+    `element tables fitted to the training latents, and ${formatCount(tables)} context ` +
+    `tables (${context.kind}; codec record version ${record.version})`
   );
 }

@@ -57,7 +57,7 @@ before(async () => {
   );
 });
 
-test('train --task compress stores the tables and the training statistics', () => {
+test('train --task compress stores the tables and the training statistics', async () => {
   const loaded = loadModel(path.join(dir, 'codec.aekit'));
   assert.equal(loaded.config.family, 'compressive');
   assert.equal((loaded.config as { lambda: number }).lambda, 300);
@@ -68,9 +68,23 @@ test('train --task compress stores the tables and the training statistics', () =
   // Tables fitted to the training images' latents, with context tables on top.
   assert.equal((loaded.extras.codec as { version: number }).version, 2);
   assert.ok(codec.tables.context && codec.tables.context.offsets.length > 0);
+  const contextTables = codec.tables.context.offsets.length.toLocaleString('en-US');
   assert.ok(training!.bytes.mean > 0 && training!.mse.p99 >= training!.mse.p50);
   assert.equal(codec.fingerprint.length, 8);
   loaded.model.dispose();
+  // aekit info names the codec and its tables.
+  const info = await succeed(['info', 'codec.aekit'], dir);
+  assert.match(
+    info.stdout,
+    /\ncodec +[0-9a-f]{16}: [\d.]+ bytes per image \(99% under [\d.]+\), PSNR/,
+  );
+  assert.ok(
+    info.stdout.includes(
+      `element tables fitted to the training latents, and ${contextTables} context tables ` +
+        '(signs3-activity9; codec record version 2)',
+    ),
+    info.stdout,
+  );
 });
 
 test('train --task compress --latent N trains a dense code of N latents', async () => {
