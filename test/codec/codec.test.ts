@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CODEC_EXTRAS_KEY,
   ImageCodec,
   LATENT_LIMIT,
   PRECISION_TOTAL,
@@ -23,8 +22,8 @@ import {
 } from '../../src/codec/index.js';
 import { AekitError, liveTensors, noGrad, tensor, tidy } from '../../src/engine/index.js';
 import { Xoshiro128, loadFashionMnist } from '../../src/data/index.js';
-import { buildModel, loadModel, saveModel } from '../../src/models/index.js';
-import { digits, tinyModel } from './helpers.js';
+import { buildModel } from '../../src/models/index.js';
+import { digits, saveAndLoad, tinyModel } from './helpers.js';
 
 const { images, count } = await digits(300);
 const model = tinyModel(images, count);
@@ -162,15 +161,7 @@ test('the model file records the codec; a changed or missing record is a BAD_FIL
     const record = codecRecord(codec, { images, count });
     assert.equal(record.training?.images, count);
     assert.ok(record.training!.bytes.p99 >= record.training!.bytes.p50);
-    const data = { source: 'mnist', shape: [1, 28, 28], valueRange: [0, 1] as [number, number] };
-    const path = join(folder, 'codec.aekit');
-    saveModel(path, model, {
-      preprocessing: [],
-      data,
-      summary: null,
-      extras: { [CODEC_EXTRAS_KEY]: record },
-    });
-    const loaded = loadModel(path);
+    const loaded = saveAndLoad(folder, model, record);
     const restored = codecFromModel(loaded);
     assert.deepEqual(restored.codec.fingerprint, codec.fingerprint);
     assert.deepEqual(restored.training, record.training);

@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CODEC_EXTRAS_KEY,
   CONTEXTS,
   ImageCodec,
   LATENT_LIMIT,
@@ -26,8 +25,7 @@ import {
   walkContexts,
 } from '../../src/codec/index.js';
 import { Xoshiro128 } from '../../src/data/index.js';
-import { loadModel, saveModel } from '../../src/models/index.js';
-import { digits, tinyModel } from './helpers.js';
+import { digits, saveAndLoad, tinyModel } from './helpers.js';
 
 const { images, count } = await digits(400);
 const fitCount = 300;
@@ -174,15 +172,7 @@ test('a model file with context tables is record version 2 and decodes its files
     const record = codecRecord(codec, training);
     assert.equal(record.version, 2);
     assert.equal(codecRecord(new ImageCodec(mapModel, buildCodingTables(mapModel))).version, 1);
-    const path = join(folder, 'codec.aekit');
-    const data = { source: 'mnist', shape: [1, 28, 28], valueRange: [0, 1] as [number, number] };
-    saveModel(path, mapModel, {
-      preprocessing: [],
-      data,
-      summary: null,
-      extras: { [CODEC_EXTRAS_KEY]: record },
-    });
-    const loaded = loadModel(path);
+    const loaded = saveAndLoad(folder, mapModel, record);
     const restored = codecFromModel(loaded).codec;
     assert.deepEqual(restored.fingerprint, codec.fingerprint);
     const bytes = codec.compress(heldOut, [count - fitCount, 1, 28, 28]).bytes;

@@ -3,7 +3,17 @@
 // in about a second.
 import { Tensor, manualSeed, tensor, tidy } from '../../src/engine/index.js';
 import { loadMnist } from '../../src/data/index.js';
-import { CompressiveAutoencoder, CompressiveConfig, buildModel } from '../../src/models/index.js';
+import { join } from 'node:path';
+import type { CodecRecord } from '../../src/codec/index.js';
+import { CODEC_EXTRAS_KEY } from '../../src/codec/index.js';
+import {
+  CompressiveAutoencoder,
+  CompressiveConfig,
+  LoadedModel,
+  buildModel,
+  loadModel,
+  saveModel,
+} from '../../src/models/index.js';
 import { Adam } from '../../src/optim/index.js';
 
 /** The digits the tiny models train on: [count, 1, 28, 28] in [0, 1]. */
@@ -41,4 +51,21 @@ export function tinyModel(
   x.dispose();
   model.eval();
   return model;
+}
+
+/** Saves `model` with a codec record as `folder/codec.aekit` (digits in [0, 1]), and loads it. */
+export function saveAndLoad(
+  folder: string,
+  model: CompressiveAutoencoder,
+  record: CodecRecord,
+): LoadedModel {
+  const path = join(folder, 'codec.aekit');
+  const data = { source: 'mnist', shape: [1, 28, 28], valueRange: [0, 1] as [number, number] };
+  saveModel(path, model, {
+    preprocessing: [],
+    data,
+    summary: null,
+    extras: { [CODEC_EXTRAS_KEY]: record },
+  });
+  return loadModel(path);
 }
