@@ -144,28 +144,48 @@ export function codecRecord(
   };
 }
 
-/** The most training images whose latents fit the tables of {@link createCodec}. */
-export const FIT_IMAGES = 60_000;
+/** Limits of the fitting in {@link createCodec}. */
+export interface CodecFitLimits {
+  /** The most training images whose latents are counted. Default: 60,000. */
+  images?: number;
+  /** The most latent values held at once (images x latents). Default: 2^27 (512 MiB). */
+  values?: number;
+  /**
+   * Context tables only for codes of at most this many latents (each has 243 contexts, so
+   * larger codes would need more training images than anyone has). Default: 2^16.
+   */
+  contextLatents?: number;
+}
 
 /**
  * A codec for a freshly trained model. Without `training` images its tables are the learned
- * prior's. With them (the first {@link FIT_IMAGES} are used), each element's table is refitted
- * to the counts of their rounded latents, and context tables (see `context.ts`) are fitted on
- * top: on Fashion-MNIST that codes the same latents in about a fifth fewer bytes.
+ * prior's. With them, each element's table is refitted to the counts of their rounded
+ * latents, and context tables (see `context.ts`) are fitted on top: on Fashion-MNIST that
+ * codes the same latents in about a fifth fewer bytes. `limits` bounds the work and memory.
  */
 export function createCodec(
   model: CompressiveAutoencoder,
   valueRange?: [number, number],
   training?: { images: Float32Array; count: number },
+  limits: CodecFitLimits = {},
 ): ImageCodec {
   const prior = buildCodingTables(model);
   const options = valueRange ? { valueRange } : {};
   const codec = new ImageCodec(model, prior, options);
   if (!training || training.count === 0) return codec;
-  const count = Math.min(training.count, FIT_IMAGES);
+  const elements = codec.latentDim;
+  const count = Math.max(
+    1,
+    Math.min(
+      training.count,
+      limits.images ?? 60_000,
+      Math.floor((limits.values ?? 2 ** 27) / elements),
+    ),
+  );
   const size = training.images.length / training.count;
   const latents = codec.latents(training.images.subarray(0, count * size), count);
   const element = fitElementTables(prior, latents, count);
+  if (elements > (limits.contextLatents ?? 2 ** 16)) return new ImageCodec(model, element, options);
   const context = fitContextTables(model.latentShape, latents, count, element);
   return new ImageCodec(model, { ...element, context }, options);
 }

@@ -112,6 +112,23 @@ test('values outside every window go through both escapes, up to the clamp', () 
   assert.ok(narrow > 0);
 });
 
+test('fitting limits: images, values held, and the largest code given context tables', () => {
+  const prior = new ImageCodec(mapModel, buildCodingTables(mapModel), { valueRange: [0, 1] });
+  const latents = prior.latents(fitImages, fitCount);
+  const firstTen = fitElementTables(prior.tables, latents.subarray(0, 10 * 196), 10);
+  // 10 images, by either limit: the same element tables as the first 10 images' counts.
+  for (const limits of [{ images: 10 }, { values: 10 * 196 + 195 }]) {
+    const codec = createCodec(mapModel, [0, 1], training, limits);
+    assert.deepEqual(codec.tables.cdfs, firstTen.cdfs);
+    assert.ok(codec.tables.context);
+  }
+  // A code longer than contextLatents gets fitted element tables only.
+  const plain = createCodec(mapModel, [0, 1], training, { contextLatents: 195 });
+  assert.equal(plain.tables.context, undefined);
+  assert.deepEqual(plain.tables.cdfs, fitElementTables(prior.tables, latents, fitCount).cdfs);
+  assert.equal(codecRecord(plain).version, 1);
+});
+
 test('fitting refuses latents of the wrong size; element tables keep the prior windows', () => {
   const prior = buildCodingTables(denseModel);
   const latents = new Int32Array(10 * 24);
