@@ -1,8 +1,8 @@
 // Probe: how many bits would a context model save over the factorised prior of a trained
 // map-latent codec? Counts the rounded latents of the Fashion-MNIST training images, per
-// latent element and, for the context models, per bucket of the magnitudes of latents coded
-// before it (its left and upper neighbours in the same channel, the same position in the
-// channel before). The counts give code lengths (ideal, -log2 p) of the test images' latents;
+// latent element and, for the context models, per context of latents coded before it (its
+// left and upper neighbours in the same channel, the same position in channels before). The
+// last context models led to aekit's context tables (src/codec/context.ts). The counts give code lengths (ideal, -log2 p) of the test images' latents;
 // beside them the model's own coding tables as they code the files (bytes).
 //
 //   node bench/probes/codec-context.mjs MODEL.aekit [--limit 60000]
@@ -84,6 +84,29 @@ const neighbourSum = (channels, cap) => (codes, base, c, h, w) => {
   for (let back = 1; back <= channels; back++) sum += at(codes, base, c - back, h, w);
   return Math.min(sum, cap);
 };
+/** How many channels before `c` are non-zero at (h, w). */
+const activeBefore = (codes, base, c, h, w) => {
+  let k = 0;
+  for (let q = 0; q < c; q++) if (codes[base + (q * height + h) * width + w] !== 0) k++;
+  return k;
+};
+/** Sum of the magnitudes of the channels before `c` at (h, w). */
+const magnitudeBefore = (codes, base, c, h, w) => {
+  let k = 0;
+  for (let q = 0; q < c; q++) k += Math.abs(codes[base + (q * height + h) * width + w]);
+  return k;
+};
+/** 0 to 4, 5-6, 7-9, 10-14, 15 or more: 9 buckets. */
+const bucket9 = (k) => (k <= 4 ? k : k <= 6 ? 5 : k <= 9 ? 6 : k <= 14 ? 7 : 8);
+/** The signs of the left, upper and previous-channel neighbours: 27 patterns. */
+const signs = (codes, base, c, h, w) =>
+  (Math.sign(at1(codes, base, c, h, w - 1)) + 1) * 9 +
+  (Math.sign(at1(codes, base, c, h - 1, w)) + 1) * 3 +
+  Math.sign(at1(codes, base, c - 1, h, w)) +
+  1;
+/** A neighbour's value, 0 outside the map. */
+const at1 = (codes, base, c, h, w) =>
+  c < 0 || h < 0 || w < 0 || w >= width ? 0 : codes[base + (c * height + h) * width + w];
 const CONTEXTS = {
   none: { buckets: 1, of: () => 0 },
   'left+up (9)': {
@@ -98,6 +121,21 @@ const CONTEXTS = {
     buckets: 125,
     perChannel: true,
     of: signedValues,
+  },
+  'signs of left, up, previous channel and the channel before that (81)': {
+    buckets: 81,
+    of: (codes, base, c, h, w) =>
+      signs(codes, base, c, h, w) * 3 + Math.sign(at1(codes, base, c - 2, h, w)) + 1,
+  },
+  'signs (27) x magnitude sum of the earlier channels at the position, 9 buckets (243)': {
+    buckets: 243,
+    of: (codes, base, c, h, w) =>
+      signs(codes, base, c, h, w) * 9 + bucket9(magnitudeBefore(codes, base, c, h, w)),
+  },
+  'signs (27) x how many earlier channels are non-zero at the position, 9 buckets (243; aekit)': {
+    buckets: 243,
+    of: (codes, base, c, h, w) =>
+      signs(codes, base, c, h, w) * 9 + bucket9(activeBefore(codes, base, c, h, w)),
   },
   'sum of 5 causal neighbours (8)': { buckets: 8, of: neighbourSum(1, 7) },
   'sum of 5 causal neighbours and the 2 channels before (12)': {
