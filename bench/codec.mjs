@@ -650,7 +650,7 @@ async function plots(report) {
   };
   const names = {
     aekit: 'aekit (rung per image)',
-    aekitIndexed: 'aekit (rung per image, index counted)',
+    aekitIndexed: 'aekit (+ rung index)',
     aekitOneRung: 'aekit (one rung)',
     jpeg: 'JPEG (mozjpeg)',
     webp: 'WebP',
