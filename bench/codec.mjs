@@ -22,6 +22,9 @@ import sharp from 'sharp';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const aekit = await import(join(ROOT, 'dist', 'src', 'index.js'));
+// What `aekit train --task compress` stores: tables fitted to the training images' latents,
+// and how the codec did on the first 2,000 of them.
+const { codecExtras } = await import(join(ROOT, 'dist', 'src', 'cli', 'train-compress.js'));
 
 // ---- options -------------------------------------------------------------------------
 
@@ -139,15 +142,7 @@ async function trainOne(dataset, lambda, epochs, learningRate, start) {
       );
     },
   });
-  const codec = aekit.createCodec(model, dataset.valueRange, {
-    images: dataset.data,
-    count: dataset.shape[0],
-  });
-  const measured = Math.min(2000, dataset.shape[0]);
-  const record = aekit.codecRecord(codec, {
-    images: dataset.data.subarray(0, measured * 784),
-    count: measured,
-  });
+  const { codec: record } = await codecExtras(model, dataset);
   aekit.saveModel(path, model, {
     preprocessing: dataset.preprocessing,
     data: aekit.dataRecord(dataset),
@@ -181,10 +176,7 @@ async function refitAll() {
       continue;
     }
     const started = Date.now();
-    const training = { images: dataset.data, count: dataset.shape[0] };
-    const codec = aekit.createCodec(loaded.model, dataset.valueRange, training);
-    const measured = { images: dataset.data.subarray(0, 2000 * 784), count: 2000 };
-    const record = aekit.codecRecord(codec, measured);
+    const { codec: record } = await codecExtras(loaded.model, dataset);
     const before = loaded.extras.codec.training.bytes.mean;
     aekit.saveModel(path, loaded.model, {
       preprocessing: loaded.preprocessing,

@@ -11,7 +11,7 @@ import type { DataSourceRecord } from './data-source.js';
 import type { CodecRecord, LoadedModel, Preprocessing, TrainSummary } from '../index.js';
 import { describeModel, openModel } from './model-file.js';
 import { formatCount, formatNumber, formatSeconds, plural } from './progress.js';
-import { codecLine, codecTablesLine } from './train-compress.js';
+import { codecSummary, codecTablesLine } from './train-compress.js';
 
 /** The `info` command. */
 export function infoCommand(): Command {
@@ -121,8 +121,8 @@ function lines(loaded: LoadedModel, parameters: number, bytes: number): string[]
   }
   const codec = loaded.extras.codec as CodecRecord | undefined;
   if (codec && typeof codec === 'object') {
-    const [low, high] = data.valueRange ?? [0, 1];
-    rows.push(['codec', codecLine(codec, high - low || 1).replace(/^codec /, '')]);
+    const [low, high] = data.valueRange;
+    rows.push(['codec', codecSummary(codec, high - low || 1)]);
     rows.push(['', codecTablesLine(codec)]);
   }
   const width = Math.max(...rows.map(([label]) => label.length)) + 2;

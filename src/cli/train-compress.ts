@@ -141,11 +141,16 @@ export async function codecExtras(
 
 /** One line about the codec of a model file, for the end of training. */
 export function codecLine(record: CodecRecord, dataRange: number): string {
+  return `codec ${codecSummary(record, dataRange)}`;
+}
+
+/** The codec's fingerprint, and its rate and quality on training images where recorded. */
+export function codecSummary(record: CodecRecord, dataRange: number): string {
   const training = record.training;
-  if (!training) return `codec ${record.fingerprint}`;
+  if (!training) return record.fingerprint;
   const psnr = 10 * Math.log10((dataRange * dataRange) / Math.max(training.mse.mean, 1e-12));
   return (
-    `codec ${record.fingerprint}: ${formatNumber(training.bytes.mean)} bytes per image ` +
+    `${record.fingerprint}: ${formatNumber(training.bytes.mean)} bytes per image ` +
     `(99% under ${formatNumber(training.bytes.p99)}), PSNR ${psnr.toFixed(2)} dB on ` +
     `${training.images} training images`
   );

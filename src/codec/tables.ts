@@ -158,11 +158,11 @@ export function encodeLatents(values: ArrayLike<number>, tables: CodingTables): 
     for (let d = 0; d < elements; d++) encodeElement(encoder, tables, d, clamped[d]);
     return encoder.finish();
   }
+  const { cdf, starts } = context;
   walkContexts(context.shape, clamped, (d, c) => {
     const t = context.index[d * CONTEXTS + c];
     const v = clamped[d];
     if (t >= 0) {
-      const { cdf, starts } = context;
       const start = starts[t];
       const escape = starts[t + 1] - start - 2;
       const symbol = v - context.offsets[t];
