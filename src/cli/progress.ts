@@ -69,10 +69,19 @@ export function barLine(
   return line.slice(0, Math.max(width - 1, 10));
 }
 
+/**
+ * Units of the loss terms that have one: a compressive model's `rate` is the length of an
+ * image's latents in bits, measured during training with noise in place of rounding.
+ */
+const TERM_UNITS: Record<string, string> = { rate: ' bits' };
+
 /** The summary line of an epoch. */
 export function epochLine(record: EpochRecord, epochs: number): string {
   const terms = Object.entries(record.train.terms);
-  const parts = terms.length > 1 ? terms.map(([name, v]) => `${name} ${formatNumber(v)}`) : [];
+  const parts =
+    terms.length > 1
+      ? terms.map(([name, v]) => `${name} ${formatNumber(v)}${TERM_UNITS[name] ?? ''}`)
+      : [];
   let line = `epoch ${record.epoch + 1}/${epochs}  loss ${formatNumber(record.train.loss)}`;
   if (parts.length > 0) line += ` (${parts.join(', ')})`;
   if (record.validation) line += `  validation ${formatNumber(record.validation.loss)}`;

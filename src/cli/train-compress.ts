@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 
 import { api } from './api.js';
 import type { Autoencoder, CodecRecord, Dataset } from '../index.js';
+import { CONTEXT_KIND } from '../codec/context.js';
 import { number } from './options.js';
 import { formatCount, formatNumber } from './progress.js';
 
@@ -162,8 +163,13 @@ export function codecTablesLine(record: CodecRecord): string {
   if (!context)
     return `the prior's tables, one per latent (codec record version ${record.version})`;
   const tables = Buffer.from(context.slots, 'base64').length / 4;
+  const rule =
+    context.kind === CONTEXT_KIND
+      ? 'chosen by the signs of the left, upper and previous-channel latents and how many ' +
+        'earlier channels are non-zero'
+      : context.kind;
   return (
     `element tables fitted to the training latents, and ${formatCount(tables)} context ` +
-    `tables (${context.kind}; codec record version ${record.version})`
+    `tables (${rule}; codec record version ${record.version})`
   );
 }

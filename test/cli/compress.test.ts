@@ -81,7 +81,8 @@ test('train --task compress stores the tables and the training statistics', asyn
   assert.ok(
     info.stdout.includes(
       `element tables fitted to the training latents, and ${contextTables} context tables ` +
-        '(signs3-activity9; codec record version 2)',
+        '(chosen by the signs of the left, upper and previous-channel latents and how many ' +
+        'earlier channels are non-zero; codec record version 2)',
     ),
     info.stdout,
   );

@@ -91,6 +91,9 @@ test('the bar and the epoch line say where training is', () => {
     'epoch 1/2  loss 123.5 (reconstruction 120, kl 3.446)  validation 130.2  lr 0.001  ' +
       '12,346 samples/s  1.23 s',
   );
+  // A compressive model's rate is in bits.
+  const codec = { ...record, train: { loss: 950, terms: { distortion: 2.5, rate: 812.4 } } };
+  assert.match(epochLine(codec, 2), /loss 950 \(distortion 2\.5, rate 812\.4 bits\)/);
 });
 
 test('on a terminal, a bar is redrawn in place and cleared before each line', () => {
