@@ -44,6 +44,17 @@ const o = args({
   // Held-out points also mapped as the mean code of their copies shifted by up to this many
   // pixels (test-time averaging; images only). 0: not.
   ttaShift: 0,
+  // Hard negatives per anchor (fitMap's hardNegatives), their weight and pool.
+  hardNegatives: 0,
+  hardWeight: 1,
+  hardPool: 6,
+  // fitMap's mixNeighbours.
+  mix: 0,
+  ensemble: 1,
+  // --free-epochs N: free coordinates instead of an encoder (see below).
+  freeEpochs: 0,
+  freeInit: 1,
+  freeExaggerationEpochs: 0,
 });
 const optional = (value) => (value === 'auto' ? undefined : Number(value));
 
@@ -110,9 +121,15 @@ function measureCodes(trainCodes, testCodes) {
   );
   const restLabels = Int32Array.from(rest.map((i) => train.labels[i]));
   const probeCodes = trainCodes.subarray(0, 2 * m);
+  const heldOut =
+    testCodes === null
+      ? {}
+      : {
+          heldOutKnn: knn(trainCodes, train.labels, testCodes, test.labels),
+          heldOutTrust: trust(test, testCodes),
+        };
   return {
-    heldOutKnn: knn(trainCodes, train.labels, testCodes, test.labels),
-    heldOutTrust: trust(test, testCodes),
+    ...heldOut,
     trainKnn: knn(restCodes, restLabels, probeCodes, probe.labels),
     trainTrust: trust(probe, probeCodes),
   };
@@ -121,13 +138,13 @@ function measureCodes(trainCodes, testCodes) {
 if (o.reference === 'tsne') {
   // Non-parametric t-SNE (scikit-learn) of the training and held-out points together.
   const dir = scratch('map-sweep');
-  aekit.saveNpy(join(dir, 'train.npy'), train.data, train.shape);
-  aekit.saveNpy(join(dir, 'test.npy'), test.data, test.shape);
+  aekit.saveNpy(join(dir, `train-${o.tag}.npy`), train.data, train.shape);
+  aekit.saveNpy(join(dir, `test-${o.tag}.npy`), test.data, test.shape);
   const answer = python({
     task: 'tsne',
-    train: join(dir, 'train.npy'),
-    test: join(dir, 'test.npy'),
-    out: join(dir, 'tsne'),
+    train: join(dir, `train-${o.tag}.npy`),
+    test: join(dir, `test-${o.tag}.npy`),
+    out: join(dir, `tsne-${o.tag}`), // -train.npy and -test.npy: a --regress target
   });
   const numbers = {
     fitSeconds: answer.fitSeconds,
@@ -138,11 +155,76 @@ if (o.reference === 'tsne') {
   process.exit(0);
 }
 
+if (o.freeEpochs > 0) {
+  // Non-parametric: free 2-D coordinates of the training points, fitted with the same pair
+  // loss and graph as fitMap (Adam on the coordinates); training points scored, and the
+  // coordinates saved as a --regress target.
+  aekit.manualSeed(o.seed);
+  const graph = aekit.neighbourGraph(train, o.neighbours);
+  const coords = aekit.randn([n, 2]).mul(o.freeInit);
+  coords.requiresGrad = true;
+  const optimizer = new aekit.Adam([coords], { lr: o.lr });
+  const scheduler = new aekit.CosineAnnealingLR(optimizer, { tMax: o.freeEpochs });
+  const negativeWeight = optional(o.negativeWeight) ?? (n - 2) / (2 * o.batchSize - 2);
+  const random = new aekit.Xoshiro128(o.seed, 7);
+  for (let epoch = 0; epoch < o.freeEpochs; epoch++) {
+    const order = aekit.permutation(n, o.seed, epoch);
+    let total = 0;
+    let steps = 0;
+    for (let start = 0; start + 2 <= n; start += o.batchSize) {
+      const size = Math.min(o.batchSize, n - start);
+      const picked = new Int32Array(2 * size);
+      for (let b = 0; b < size; b++) {
+        picked[b] = order[start + b];
+        picked[size + b] = graph.indices[picked[b] * graph.k + random.int(graph.k)];
+      }
+      total += aekit.tidy(() => {
+        const codes = coords.indexSelect(0, aekit.tensor(picked, { dtype: 'int64' }));
+        const loss = aekit.neighbourPairLoss(codes, o.dof, {
+          negativeWeight,
+          exaggeration: epoch < o.freeExaggerationEpochs ? o.exaggeration : 1,
+        });
+        optimizer.zeroGrad();
+        loss.backward();
+        optimizer.step();
+        return loss.item();
+      });
+      steps++;
+    }
+    scheduler.step();
+    if ((epoch + 1) % o.evalEvery === 0 || epoch + 1 === o.freeEpochs) {
+      const values = coords.detach().toFloat32Array();
+      log(
+        `${o.tag} ${JSON.stringify({ epoch: epoch + 1, loss: total / steps, ...measureCodes(values, null) })}`,
+      );
+    }
+  }
+  const dir = scratch('map-sweep');
+  aekit.saveNpy(join(dir, `free-${o.tag}.npy`), coords.detach().toFloat32Array(), [n, 2]);
+  process.exit(0);
+}
+
 if (o.regress !== 'none') {
   // Can the encoder hold a t-SNE map at all? Regress it onto the coordinates that
   // `--reference tsne` gave the training points (squared error), then map held-out points.
+  // --ensemble K: K encoders from seeds seed .. seed + K - 1, each regressed the same way;
+  // the map is the mean of their codes, scored after each member.
+  const sums = [new Float32Array(2 * n), new Float32Array(2 * m)];
+  for (let member = 0; member < o.ensemble; member++) {
+    const [trainCodes, testCodes] = await regressMember(o.seed + member);
+    trainCodes.forEach((v, i) => (sums[0][i] += v));
+    testCodes.forEach((v, i) => (sums[1][i] += v));
+    const [meanTrain, meanTest] = sums.map((sum) => sum.map((v) => v / (member + 1)));
+    log(
+      `${o.tag} ${JSON.stringify({ members: member + 1, ...measureCodes(meanTrain, meanTest) })}`,
+    );
+  }
+  process.exit(0);
+}
+
+async function regressMember(seed) {
   const target = await readValues(o.regress);
-  aekit.manualSeed(o.seed);
+  aekit.manualSeed(seed);
   // 'conv': stride-2 convolutions, then the dense hidden sizes, then the 2-D code.
   const convEncoder = () => {
     const net = new aekit.Sequential();
@@ -189,7 +271,7 @@ if (o.regress !== 'none') {
   const targets = aekit.tensor(target, { shape: [n, 2] });
   const scale = Math.sqrt(target.reduce((s, v) => s + v * v, 0) / target.length);
   for (let epoch = 0; epoch < o.epochs; epoch++) {
-    const order = aekit.permutation(n, o.seed, epoch);
+    const order = aekit.permutation(n, seed, epoch);
     let total = 0;
     for (let start = 0; start < n; start += 256) {
       const picked = order.subarray(start, Math.min(n, start + 256));
@@ -203,13 +285,15 @@ if (o.regress !== 'none') {
         return loss.item();
       });
     }
-    log(`${o.tag} regression epoch ${epoch + 1}: ${(total / Math.ceil(n / 256)).toFixed(4)}`);
+    log(
+      `${o.tag} seed ${seed} regression epoch ${epoch + 1}: ${(total / Math.ceil(n / 256)).toFixed(4)}`,
+    );
     if ((epoch + 1) % o.evalEvery === 0 || epoch + 1 === o.epochs)
       log(
         `${o.tag} ${JSON.stringify({ epoch: epoch + 1, ...measureCodes(codesOf(train), codesOf(test)) })}`,
       );
   }
-  process.exit(0);
+  return [codesOf(train), codesOf(test)];
 }
 
 // --pca m: the map's input is the first m principal components (scikit-learn, fitted on the
@@ -258,6 +342,10 @@ const summary = aekit.fitMap(model, fitTrain, {
   negativeWeight: optional(o.negativeWeight),
   exaggeration: o.exaggeration,
   exaggerationEpochs: optional(o.exaggerationEpochs),
+  hardNegatives: o.hardNegatives,
+  hardNegativeWeight: o.hardWeight,
+  hardNegativePool: o.hardPool,
+  mixNeighbours: o.mix,
   onEpoch: (r) => {
     log(
       `${o.tag} epoch ${r.epoch + 1}/${o.epochs}: neighbourhood ${r.neighbourhood.toFixed(4)}, ` +
