@@ -13,6 +13,11 @@
 //     [--perplexity 30] [--reconstruction-weight 0.001] [--decoder-share 0.25]
 //     [--hidden 500,500,2000] [--dof 1] [--seed 0] [--tag name] [--tta-shift 1]
 //   node bench/tasks/map-sweep.mjs --reference tsne    # scikit-learn's t-SNE of all the points
+//     (writes bench/results/tasks/map-sweep/tsne-TAG-train.npy and -test.npy)
+//   node bench/tasks/map-sweep.mjs --regress FILE.npy [--ensemble K] [--encoder dense|conv]
+//     # encoders regressed onto given training coordinates (K of them, their codes averaged)
+//   node bench/tasks/map-sweep.mjs --free-epochs N [--free-init 1]
+//     # free coordinates of the training points under the pair loss (no encoder)
 import { join } from 'node:path';
 
 import { aekit, args, fashionSplit, log, python, range, saveResult, scratch } from './lib.mjs';
@@ -44,12 +49,6 @@ const o = args({
   // Held-out points also mapped as the mean code of their copies shifted by up to this many
   // pixels (test-time averaging; images only). 0: not.
   ttaShift: 0,
-  // Hard negatives per anchor (fitMap's hardNegatives), their weight and pool.
-  hardNegatives: 0,
-  hardWeight: 1,
-  hardPool: 6,
-  // fitMap's mixNeighbours.
-  mix: 0,
   ensemble: 1,
   // --free-epochs N: free coordinates instead of an encoder (see below).
   freeEpochs: 0,
@@ -342,10 +341,6 @@ const summary = aekit.fitMap(model, fitTrain, {
   negativeWeight: optional(o.negativeWeight),
   exaggeration: o.exaggeration,
   exaggerationEpochs: optional(o.exaggerationEpochs),
-  hardNegatives: o.hardNegatives,
-  hardNegativeWeight: o.hardWeight,
-  hardNegativePool: o.hardPool,
-  mixNeighbours: o.mix,
   onEpoch: (r) => {
     log(
       `${o.tag} epoch ${r.epoch + 1}/${o.epochs}: neighbourhood ${r.neighbourhood.toFixed(4)}, ` +

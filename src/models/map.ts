@@ -263,25 +263,6 @@ export function neighbourPairLoss(
 }
 
 /**
- * Repulsion of hard negatives: `anchors` and `negatives` are [m, dim] codes, row by row a
- * point and a point of the data that is near it but not among its graph neighbours; the mean
- * Student-t kernel (1 + |z_a - z_h|^2 / dof)^(-(dof + 1) / 2) over the rows, which pushes
- * each pair apart hardest when they are close. A scalar tensor.
- */
-export function hardNegativeRepulsion(anchors: Tensor, negatives: Tensor, dof: number): Tensor {
-  return anchors
-    .sub(negatives)
-    .square()
-    .sum(1)
-    .div(dof)
-    .add(1)
-    .log()
-    .mul(-(dof + 1) / 2)
-    .exp()
-    .mean();
-}
-
-/**
  * t-SNE's conditional affinities p(j | i) over each point's k nearest neighbours (van der
  * Maaten and Hinton 2008, computed on a kNN graph as in Barnes-Hut t-SNE, van der Maaten,
  * JMLR 2014): a Gaussian over the neighbours' squared distances whose precision is set by

@@ -12,7 +12,6 @@ import {
   AekitError,
   Op,
   callOp,
-  cat,
   checkInteger,
   checkNumber,
   invalid,
@@ -26,7 +25,6 @@ import {
   Autoencoder,
   ParametricMap,
   neighbourAffinities,
-  hardNegativeRepulsion,
   neighbourPairLoss,
   reconstructionTerm,
   sparseMapDivergence,
@@ -171,23 +169,6 @@ export interface FitMapOptions {
   /** Epochs with exaggeration. Default: a quarter of the epochs. */
   exaggerationEpochs?: number;
   /**
-   * Hard negatives per anchor ('pairs' only): each is the second nearest, in the data, of
-   * `hardNegativePool` random points (a "mid-near" point, as PaCMAP draws them), and is
-   * pushed away from its anchor (`hardNegativeRepulsion`, weighted by `hardNegativeWeight`).
-   * Default: 0 (none).
-   */
-  hardNegatives?: number;
-  /** Weight of the hard negatives' repulsion. Default: 1. */
-  hardNegativeWeight?: number;
-  /** Random points each hard negative is chosen from. Default: 6. */
-  hardNegativePool?: number;
-  /**
-   * Neighbour mixing ('pairs' only): each anchor's input is moved towards another of its
-   * graph neighbours by a random share in [0, mixNeighbours), an augmentation that stays
-   * among the anchor's neighbours. Default: 0 (none).
-   */
-  mixNeighbours?: number;
-  /**
    * The learning rate falls along a half cosine to 0 over the epochs ('cosine').
    * Default: 'cosine'.
    */
@@ -294,36 +275,6 @@ export function fitMap(
       `fitMap: options.graph: expected a graph of ${n} points, got ${graph.n}`,
     );
   }
-  const hardNegatives = checkInteger(
-    options.hardNegatives ?? 0,
-    'fitMap: options.hardNegatives',
-    0,
-  );
-  const hardNegativeWeight = checkNumber(
-    options.hardNegativeWeight ?? 1,
-    'fitMap: options.hardNegativeWeight',
-    0,
-  );
-  const hardNegativePool = checkInteger(
-    options.hardNegativePool ?? 6,
-    'fitMap: options.hardNegativePool',
-    2,
-  );
-  const hard =
-    hardNegatives > 0 && loss === 'pairs'
-      ? {
-          count: hardNegatives,
-          pool: hardNegativePool,
-          data: dataset.data,
-          dim: sampleSize(dataset),
-        }
-      : null;
-  const mixNeighbours = checkNumber(
-    options.mixNeighbours ?? 0,
-    'fitMap: options.mixNeighbours',
-    0,
-    1,
-  );
   // p(j | i) over each point's graph neighbours, for 'tsne' only.
   const conditional =
     loss === 'tsne' ? neighbourAffinities(graph.distances, graph.k, perplexity) : null;
@@ -351,30 +302,13 @@ export function fitMap(
         const size = Math.min(batchSize, n - start);
         const batch =
           conditional === null
-            ? pairBatch(order, start, size, graph, random, hard)
+            ? pairBatch(order, start, size, graph, random)
             : affinityBatch(order, start, size, graph, conditional);
         if (batch === null) continue; // no pair of neighbours among these points
         const [mapLoss, reconstruction] = tidy(() => {
-          let x = inputs.indexSelect(0, tensor(batch.picked, { dtype: 'int64' })); // [b, ...]
-          if (mixNeighbours > 0 && conditional === null) {
-            const mates = new Int32Array(size);
-            const shares = new Float32Array(size);
-            for (let b = 0; b < size; b++) {
-              mates[b] = graph.indices[batch.picked[b] * graph.k + random.int(graph.k)];
-              shares[b] = mixNeighbours * random.next();
-            }
-            const own = x.narrow(0, 0, size);
-            const other = inputs.indexSelect(0, tensor(mates, { dtype: 'int64' }));
-            const share = tensor(shares, {
-              shape: [size, ...dataset.shape.slice(1).map(() => 1)],
-            });
-            const mixed = own.add(other.sub(own).mul(share));
-            x = cat([mixed, x.narrow(0, size, x.shape[0] - size)]);
-          }
-          const all = model.encode(x); // [b, latentDim]
-          const paired = hard === null ? all.shape[0] : 2 * size;
-          const codes = hard === null ? all : all.narrow(0, 0, paired);
-          let neighbourhood =
+          const x = inputs.indexSelect(0, tensor(batch.picked, { dtype: 'int64' })); // [b, ...]
+          const codes = model.encode(x); // [b, latentDim]
+          const neighbourhood =
             batch.pairs === undefined || batch.affinities === undefined
               ? neighbourPairLoss(codes, dof, { negativeWeight, exaggeration: strength })
               : sparseMapDivergence(
@@ -384,14 +318,6 @@ export function fitMap(
                   dof,
                   strength,
                 );
-          if (hard !== null) {
-            const negatives = all.narrow(0, paired, hard.count * size);
-            const anchors = codes.narrow(0, 0, size).repeat(hard.count, 1);
-            neighbourhood = neighbourhood.add(
-              hardNegativeRepulsion(anchors, negatives, dof),
-              hardNegativeWeight,
-            );
-          }
           // The batch's first points come in a random order: a share of them is an unbiased
           // sample for the decoder, which costs as much as the encoder.
           const decoded = Math.max(1, Math.round(decoderShare * codes.shape[0]));
@@ -477,54 +403,14 @@ function pairBatch(
   size: number,
   graph: NeighbourGraph,
   random: Xoshiro128,
-  hard: HardNegatives | null,
 ): MapBatch {
-  const picked = new Int32Array((2 + (hard?.count ?? 0)) * size);
+  const picked = new Int32Array(2 * size);
   for (let b = 0; b < size; b++) {
     const anchor = order[start + b];
     picked[b] = anchor;
     picked[size + b] = graph.indices[anchor * graph.k + random.int(graph.k)];
   }
-  if (hard !== null) {
-    const n = graph.n;
-    const candidates = new Int32Array(hard.pool);
-    const distances = new Float64Array(hard.pool);
-    for (let h = 0; h < hard.count; h++) {
-      for (let b = 0; b < size; b++) {
-        const anchor = picked[b];
-        const base = anchor * hard.dim;
-        for (let c = 0; c < hard.pool; c++) {
-          let other = random.int(n - 1);
-          if (other >= anchor) other++;
-          candidates[c] = other;
-          let sum = 0;
-          const from = other * hard.dim;
-          for (let d = 0; d < hard.dim; d++) {
-            const diff = hard.data[base + d] - hard.data[from + d];
-            sum += diff * diff;
-          }
-          distances[c] = sum;
-        }
-        // The second nearest of the pool.
-        let first = 0;
-        for (let c = 1; c < hard.pool; c++) if (distances[c] < distances[first]) first = c;
-        let second = first === 0 ? 1 : 0;
-        for (let c = 0; c < hard.pool; c++) {
-          if (c !== first && distances[c] < distances[second]) second = c;
-        }
-        picked[(2 + h) * size + b] = candidates[second];
-      }
-    }
-  }
   return { picked };
-}
-
-/** What `pairBatch` needs to draw hard negatives. */
-interface HardNegatives {
-  count: number;
-  pool: number;
-  data: Float32Array;
-  dim: number;
 }
 
 /**
