@@ -16,7 +16,7 @@
 //     (writes bench/results/tasks/map-sweep/tsne-TAG-train.npy and -test.npy)
 //   node bench/tasks/map-sweep.mjs --regress FILE.npy [--ensemble K] [--encoder dense|conv]
 //     # encoders regressed onto given training coordinates (K of them, their codes averaged)
-//   node bench/tasks/map-sweep.mjs --free-epochs N [--free-init 1]
+//   node bench/tasks/map-sweep.mjs --free-epochs N [--free-init 1] [--free-perplexity P]
 //     # free coordinates of the training points under the pair loss (no encoder)
 import { join } from 'node:path';
 
@@ -54,6 +54,7 @@ const o = args({
   freeEpochs: 0,
   freeInit: 1,
   freeExaggerationEpochs: 0,
+  freePerplexity: 0,
 });
 const optional = (value) => (value === 'auto' ? undefined : Number(value));
 
@@ -166,6 +167,23 @@ if (o.freeEpochs > 0) {
   const scheduler = new aekit.CosineAnnealingLR(optimizer, { tMax: o.freeEpochs });
   const negativeWeight = optional(o.negativeWeight) ?? (n - 2) / (2 * o.batchSize - 2);
   const random = new aekit.Xoshiro128(o.seed, 7);
+  // --free-perplexity P: each partner drawn by t-SNE's p(j | i) at perplexity P over the
+  // graph (give --neighbours 3P), instead of uniformly among the neighbours.
+  const k = graph.k;
+  const cumulative =
+    o.freePerplexity > 0 ? aekit.neighbourAffinities(graph.distances, k, o.freePerplexity) : null;
+  if (cumulative) {
+    for (let i = 0; i < n; i++) {
+      for (let t = 1; t < k; t++) cumulative[i * k + t] += cumulative[i * k + t - 1];
+    }
+  }
+  const partner = (i) => {
+    if (!cumulative) return graph.indices[i * k + random.int(k)];
+    const u = random.next() * cumulative[i * k + k - 1];
+    let t = 0;
+    while (t < k - 1 && cumulative[i * k + t] < u) t++;
+    return graph.indices[i * k + t];
+  };
   for (let epoch = 0; epoch < o.freeEpochs; epoch++) {
     const order = aekit.permutation(n, o.seed, epoch);
     let total = 0;
@@ -175,7 +193,7 @@ if (o.freeEpochs > 0) {
       const picked = new Int32Array(2 * size);
       for (let b = 0; b < size; b++) {
         picked[b] = order[start + b];
-        picked[size + b] = graph.indices[picked[b] * graph.k + random.int(graph.k)];
+        picked[size + b] = partner(picked[b]);
       }
       total += aekit.tidy(() => {
         const codes = coords.indexSelect(0, aekit.tensor(picked, { dtype: 'int64' }));
