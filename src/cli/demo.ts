@@ -45,7 +45,9 @@ interface DemoOptions {
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('train VAEs on the bundled MNIST digits and write an HTML report (about 3 min)')
+    .description(
+      'train VAEs on the bundled MNIST digits and write an HTML report (about 3 min on 2 idle cores)',
+    )
     .option('-o, --output <dir>', 'folder for the report and the model files', 'aekit-demo')
     .option('--epochs <n>', 'epochs of each model (default: 20 each)', integer(1))
     .option('--limit <n>', 'use only the first n digits (for a quick look)', integer(50))
