@@ -226,9 +226,10 @@ if (o.regress !== 'none') {
   // `--reference tsne` gave the training points (squared error), then map held-out points.
   // --ensemble K: K encoders from seeds seed .. seed + K - 1, each regressed the same way;
   // the map is the mean of their codes, scored after each member.
+  const target = await readValues(o.regress);
   const sums = [new Float32Array(2 * n), new Float32Array(2 * m)];
   for (let member = 0; member < o.ensemble; member++) {
-    const [trainCodes, testCodes] = await regressMember(o.seed + member);
+    const [trainCodes, testCodes] = await regressMember(target, o.seed + member);
     trainCodes.forEach((v, i) => (sums[0][i] += v));
     testCodes.forEach((v, i) => (sums[1][i] += v));
     const [meanTrain, meanTest] = sums.map((sum) => sum.map((v) => v / (member + 1)));
@@ -239,8 +240,7 @@ if (o.regress !== 'none') {
   process.exit(0);
 }
 
-async function regressMember(seed) {
-  const target = await readValues(o.regress);
+async function regressMember(target, seed) {
   aekit.manualSeed(seed);
   // 'conv': stride-2 convolutions, then the dense hidden sizes, then the 2-D code.
   const convEncoder = () => {

@@ -46,7 +46,8 @@ interface DemoOptions {
 export function demoCommand(): Command {
   return new Command('demo')
     .description(
-      'train VAEs on the bundled MNIST digits and write an HTML report (about 3 min on 2 idle cores)',
+      'train VAEs on the bundled MNIST digits and write an HTML report ' +
+        '(about 3 min on 2 idle cores)',
     )
     .option('-o, --output <dir>', 'folder for the report and the model files', 'aekit-demo')
     .option('--epochs <n>', 'epochs of each model (default: 20 each)', integer(1))

@@ -9,7 +9,7 @@ import { Command, Option } from 'commander';
 
 import { api } from './api.js';
 import type { Autoencoder, CodecRecord, Dataset } from '../index.js';
-import { CONTEXT_KIND } from '../codec/context.js';
+import { CONTEXT_KIND, CONTEXT_RULE } from '../codec/context.js';
 import { number } from './options.js';
 import { formatCount, formatNumber } from './progress.js';
 
@@ -163,11 +163,8 @@ export function codecTablesLine(record: CodecRecord): string {
   if (!context)
     return `the prior's tables, one per latent (codec record version ${record.version})`;
   const tables = Buffer.from(context.slots, 'base64').length / 4;
-  const rule =
-    context.kind === CONTEXT_KIND
-      ? 'chosen by the signs of the left, upper and previous-channel latents and how many ' +
-        'earlier channels are non-zero'
-      : context.kind;
+  // info shows a model file's record as stored, so an unknown rule is shown by its name.
+  const rule = context.kind === CONTEXT_KIND ? `chosen by ${CONTEXT_RULE}` : context.kind;
   return (
     `element tables fitted to the training latents, and ${formatCount(tables)} context ` +
     `tables (${rule}; codec record version ${record.version})`

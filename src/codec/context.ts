@@ -26,6 +26,10 @@ import { PRECISION_TOTAL, quantizePmf } from './range-coder.js';
 
 /** The name of the context rule above, as model files record it. */
 export const CONTEXT_KIND = 'signs3-activity9';
+/** The context rule in words, for people (`aekit info`). */
+export const CONTEXT_RULE =
+  'the signs of the left, upper and previous-channel latents and how many earlier ' +
+  'channels are non-zero';
 /** Contexts per latent element: 27 sign patterns x 9 activity buckets. */
 export const CONTEXTS = 27 * 9;
 
