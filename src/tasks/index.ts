@@ -6,3 +6,4 @@ export * from './targeted.js';
 export * from './mixture-default.js';
 export * from './denoise.js';
 export * from './embed.js';
+export * from './tsne.js';
