@@ -15,6 +15,7 @@
 //   node bench/tasks/map-sweep.mjs --reference tsne    # scikit-learn's t-SNE of all the points
 //     (writes bench/results/tasks/map-sweep/tsne-TAG-train.npy and -test.npy)
 //   node bench/tasks/map-sweep.mjs --regress FILE.npy [--ensemble K] [--encoder dense|conv]
+//     [--regress-batch 256] [--regress-schedule constant|cosine]
 //     # encoders regressed onto given training coordinates (K of them, their codes averaged)
 //   node bench/tasks/map-sweep.mjs --free-epochs N [--free-init 1] [--free-perplexity P]
 //     # free coordinates of the training points under the pair loss (no encoder)
@@ -50,11 +51,16 @@ const o = args({
   // pixels (test-time averaging; images only). 0: not.
   ttaShift: 0,
   ensemble: 1,
+  // Regressions: samples per step, and 'cosine' to let the learning rate fall to 0.
+  regressBatch: 256,
+  regressSchedule: 'constant',
   // --free-epochs N: free coordinates instead of an encoder (see below).
   freeEpochs: 0,
   freeInit: 1,
   freeExaggerationEpochs: 0,
   freePerplexity: 0,
+  // --save-codes 1: each evaluation also writes the codes and labels (codes-TAG-*.npy).
+  saveCodes: 0,
 });
 const optional = (value) => (value === 'auto' ? undefined : Number(value));
 
@@ -94,6 +100,21 @@ function measure(model) {
   return { ...plain, ttaHeldOutKnn: averaged.heldOutKnn, ttaHeldOutTrust: averaged.heldOutTrust };
 }
 
+/** The codes and labels of the training and held-out points, for analysis in Python. */
+function saveCodes(trainCodes, testCodes) {
+  const dir = scratch('map-sweep');
+  const sets = [
+    ['train', trainCodes, train],
+    ['test', testCodes, test],
+  ];
+  for (const [name, codes, dataset] of sets) {
+    if (codes === null) continue;
+    aekit.saveNpy(join(dir, `codes-${o.tag}-${name}.npy`), codes, [codes.length / 2, 2]);
+    const labels = Float32Array.from(dataset.labels.subarray(0, codes.length / 2));
+    aekit.saveNpy(join(dir, `labels-${o.tag}-${name}.npy`), labels, [labels.length]);
+  }
+}
+
 /** `count` 28 x 28 images moved dy rows down and dx columns right, zeros shifted in. */
 function shiftImages(data, count, dy, dx) {
   const out = new Float32Array(data.length);
@@ -111,6 +132,7 @@ function shiftImages(data, count, dy, dx) {
 }
 
 function measureCodes(trainCodes, testCodes) {
+  if (o.saveCodes) saveCodes(trainCodes, testCodes);
   const trust = (dataset, codes) =>
     aekit.trustworthiness(dataset.data, codes, { n: m, dimHigh: 784, dimLow: 2, k: 5 })
       .trustworthiness;
@@ -284,14 +306,19 @@ async function regressMember(target, seed) {
       return Float32Array.from(parts.flatMap((part) => Array.from(part)));
     });
   const optimizer = new aekit.Adam(model.parameters(), { lr: o.lr });
+  const scheduler =
+    o.regressSchedule === 'cosine'
+      ? new aekit.CosineAnnealingLR(optimizer, { tMax: o.epochs })
+      : null;
+  const step = o.regressBatch;
   const inputs = aekit.tensor(train.data, { shape: train.shape });
   const targets = aekit.tensor(target, { shape: [n, 2] });
   const scale = Math.sqrt(target.reduce((s, v) => s + v * v, 0) / target.length);
   for (let epoch = 0; epoch < o.epochs; epoch++) {
     const order = aekit.permutation(n, seed, epoch);
     let total = 0;
-    for (let start = 0; start < n; start += 256) {
-      const picked = order.subarray(start, Math.min(n, start + 256));
+    for (let start = 0; start < n; start += step) {
+      const picked = order.subarray(start, Math.min(n, start + step));
       total += aekit.tidy(() => {
         const index = aekit.tensor(picked, { dtype: 'int64' });
         const codes = model.encode(inputs.indexSelect(0, index));
@@ -302,8 +329,9 @@ async function regressMember(target, seed) {
         return loss.item();
       });
     }
+    scheduler?.step();
     log(
-      `${o.tag} seed ${seed} regression epoch ${epoch + 1}: ${(total / Math.ceil(n / 256)).toFixed(4)}`,
+      `${o.tag} seed ${seed} regression epoch ${epoch + 1}: ${(total / Math.ceil(n / step)).toFixed(4)}`,
     );
     if ((epoch + 1) % o.evalEvery === 0 || epoch + 1 === o.epochs)
       log(

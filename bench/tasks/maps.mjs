@@ -11,7 +11,7 @@
 //
 //   node bench/tasks/maps.mjs [--datasets fashion,mnist] [--fashion-train 10000] [--test 2000] [--epochs 40]
 //     [--loss pairs|tsne] [--perplexity 30] [--exaggeration 1] [--batch-size auto] [--lr 0.001]
-//     [--neighbours auto]
+//     [--neighbours auto] [--cells 0|auto|N] [--tsne-iterations 1000] [--cell-temperature 0.3]
 //     [--umap false]
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -48,6 +48,11 @@ const o = args({
   neighbours: 'auto',
   seed: 0,
   umap: true,
+  // --cells N: a map with N cells of a t-SNE layout (loss 'cells'); 'auto': one per 20
+  // training points. 0: none.
+  cells: '0',
+  tsneIterations: 1000,
+  cellTemperature: 0.3,
 });
 const dir = scratch('maps');
 const readArray = (file) => {
@@ -108,6 +113,8 @@ for (const name of o.datasets.split(',')) {
 
   // aekit: the parametric map.
   aekit.manualSeed(o.seed);
+  const cells = o.cells === 'auto' ? Math.round(train.shape[0] / 20) : Number(o.cells);
+  const loss = cells > 0 ? 'cells' : o.loss;
   const model = aekit.buildModel({
     family: 'map',
     inputShape: [1, 28, 28],
@@ -115,13 +122,15 @@ for (const name of o.datasets.split(',')) {
     hidden: o.hidden.split(',').map(Number),
     degreesOfFreedom: o.dof,
     perplexity: o.perplexity,
+    cells,
+    cellTemperature: o.cellTemperature,
   });
-  // fitMap's defaults by loss: 15 neighbours for pairs, 3 x perplexity for tsne.
+  // fitMap's defaults by loss: 15 neighbours for pairs, 3 x perplexity for tsne and cells.
   const neighbours =
     o.neighbours === 'auto'
-      ? o.loss === 'tsne'
-        ? Math.ceil(3 * o.perplexity)
-        : 15
+      ? loss === 'pairs'
+        ? 15
+        : Math.ceil(3 * o.perplexity)
       : Number(o.neighbours);
   let begun = Date.now();
   const graph = aekit.neighbourGraph(train, neighbours);
@@ -129,7 +138,8 @@ for (const name of o.datasets.split(',')) {
   log(`${name} kNN graph in ${graphSeconds.toFixed(1)} s`);
   const summary = aekit.fitMap(model, train, {
     epochs: o.epochs,
-    loss: o.loss,
+    loss,
+    tsneIterations: o.tsneIterations,
     batchSize: o.batchSize === 'auto' ? undefined : Number(o.batchSize),
     learningRate: o.lr,
     exaggeration: o.exaggeration,
@@ -137,7 +147,7 @@ for (const name of o.datasets.split(',')) {
     graph,
     onEpoch: (r) =>
       log(
-        `${name} map epoch ${r.epoch + 1}/${o.epochs}: ${o.loss} ${r.neighbourhood.toFixed(4)}, reconstruction ${r.reconstruction.toFixed(1)}, ${r.seconds.toFixed(1)} s`,
+        `${name} map epoch ${r.epoch + 1}/${o.epochs}: ${loss} ${r.neighbourhood.toFixed(4)}, reconstruction ${r.reconstruction.toFixed(1)}, ${r.seconds.toFixed(1)} s`,
       ),
   });
   const trainSeconds = (Date.now() - begun) / 1000;

@@ -1,9 +1,10 @@
 /**
  * `aekit fit-map`: trains a parametric map (the 'map' family) on a data source with the
  * neighbour-graph trainer (`fitMap`): the exact k-nearest-neighbour graph of the data, then
- * epochs of neighbour pairs under the InfoNC-t-SNE loss (`--loss pairs`) or of batches under
- * parametric t-SNE's KL divergence (`--loss tsne`), with a decoder. Writes a model file that
- * `aekit embed` maps new data with.
+ * epochs of neighbour pairs under the InfoNC-t-SNE loss (`--loss pairs`), of batches under
+ * parametric t-SNE's KL divergence (`--loss tsne`), or, with `--cells N`, a t-SNE layout cut
+ * into N cells that the encoder learns to choose among (`--loss cells`); with a decoder.
+ * Writes a model file that `aekit embed` maps new data with.
  */
 import { Command, Option } from 'commander';
 
@@ -30,13 +31,16 @@ interface FitMapCommandOptions extends DataOptions, EngineOptions {
   hidden: number[];
   likelihood?: 'bernoulli' | 'gaussian';
   neighbours?: number;
-  loss: 'pairs' | 'tsne';
+  loss?: 'pairs' | 'tsne' | 'cells';
+  cells: number;
+  cellTemperature: number;
+  tsneIterations: number;
   perplexity: number;
   exaggeration: number;
   dof: number;
   reconstructionWeight: number;
   epochs: number;
-  batchSize: number;
+  batchSize?: number;
   lr: number;
   seed: number;
 }
@@ -68,11 +72,18 @@ export function fitMapCommand(): Command {
     .addOption(
       new Option(
         '--loss <name>',
-        "the map's loss: pairs (InfoNC-t-SNE on neighbour pairs) or tsne (parametric t-SNE)",
-      )
-        .choices(['pairs', 'tsne'])
-        .default('pairs'),
+        "the map's loss: pairs (InfoNC-t-SNE on neighbour pairs), tsne (parametric t-SNE), " +
+          'or cells (with --cells; the default there)',
+      ).choices(['pairs', 'tsne', 'cells']),
     )
+    .option(
+      '--cells <n>',
+      'cells of a t-SNE layout the encoder chooses among (0: none; about samples / 20)',
+      integer(0),
+      0,
+    )
+    .option('--cell-temperature <t>', 'softmax temperature over cells', number(0.001), 0.3)
+    .option('--tsne-iterations <n>', 'iterations of the t-SNE layout (cells)', integer(1), 1000)
     .option(
       '--neighbours <k>',
       'neighbours per sample in the graph (default: 15 for pairs, 3 x perplexity for tsne)',
@@ -90,9 +101,8 @@ export function fitMapCommand(): Command {
     .option('--epochs <n>', 'passes over the data as anchors', integer(1), 20)
     .option(
       '--batch-size <n>',
-      'anchors per step for pairs, points per step for tsne',
+      'anchors per step for pairs (default 512), points per step for tsne (512) and cells (64)',
       integer(2),
-      512,
     )
     .option('--lr <rate>', 'learning rate', number(0, Infinity, true), 1e-3)
     .option('--seed <n>', 'seed of the weights and the pairs', integer(0), 0);
@@ -118,8 +128,29 @@ async function runFitMap(dataOptions: DataOptions, options: FitMapCommandOptions
   }
   const likelihood = options.likelihood ?? (unit ? 'bernoulli' : 'gaussian');
   const n = dataset.shape[0];
+  const loss = options.loss ?? (options.cells > 0 ? 'cells' : 'pairs');
   const neighbours =
-    options.neighbours ?? (options.loss === 'pairs' ? 15 : Math.ceil(3 * options.perplexity));
+    options.neighbours ?? (loss === 'pairs' ? 15 : Math.ceil(3 * options.perplexity));
+  if ((loss === 'cells') !== options.cells > 0) {
+    throw new aekit.AekitError(
+      'BAD_INPUT',
+      options.cells > 0
+        ? `--loss ${loss}: a map with --cells is fitted with --loss cells`
+        : '--loss cells: needs --cells N (N > 0)',
+    );
+  }
+  if (options.cells > 0 && options.latent !== 2) {
+    throw new aekit.AekitError(
+      'BAD_INPUT',
+      `--cells: cells need a 2-D map, got --latent ${options.latent}`,
+    );
+  }
+  if (options.cells > n) {
+    throw new aekit.AekitError(
+      'BAD_INPUT',
+      `${dataset.source}: samples: expected at least --cells ${options.cells}, got ${n}`,
+    );
+  }
   if (n <= neighbours) {
     throw new aekit.AekitError(
       'BAD_INPUT',
@@ -137,6 +168,8 @@ async function runFitMap(dataOptions: DataOptions, options: FitMapCommandOptions
     degreesOfFreedom: options.dof,
     perplexity: options.perplexity,
     reconstructionWeight: options.reconstructionWeight,
+    cells: options.cells,
+    cellTemperature: options.cellTemperature,
   }) as InstanceType<typeof aekit.ParametricMap>;
 
   const graphStart = Date.now();
@@ -145,10 +178,19 @@ async function runFitMap(dataOptions: DataOptions, options: FitMapCommandOptions
     `${formatCount(n)} samples, ${neighbours}-nearest-neighbour graph in ` +
       formatSeconds((Date.now() - graphStart) / 1000),
   ]);
+  const layoutStart = Date.now();
   const summary = aekit.fitMap(model, dataset, {
     epochs: options.epochs,
-    loss: options.loss,
+    loss,
     batchSize: options.batchSize,
+    tsneIterations: options.tsneIterations,
+    onLayout: (iteration, divergence) => {
+      if (iteration % 250 !== 0 && iteration !== options.tsneIterations) return;
+      process.stderr.write(
+        `t-SNE layout ${iteration}/${options.tsneIterations}  KL ${formatNumber(divergence)}  ` +
+          `${formatSeconds((Date.now() - layoutStart) / 1000)}\n`,
+      );
+    },
     learningRate: options.lr,
     exaggeration: options.exaggeration,
     seed: options.seed,

@@ -8,7 +8,13 @@ import { stat } from 'node:fs/promises';
 import { Command } from 'commander';
 
 import type { DataSourceRecord } from './data-source.js';
-import type { CodecRecord, LoadedModel, Preprocessing, TrainSummary } from '../index.js';
+import type {
+  CodecRecord,
+  FitMapSummary,
+  LoadedModel,
+  Preprocessing,
+  TrainSummary,
+} from '../index.js';
 import { describeModel, openModel } from './model-file.js';
 import { formatCount, formatNumber, formatSeconds, plural } from './progress.js';
 import { codecSummary, codecTablesLine } from './train-compress.js';
@@ -103,8 +109,11 @@ function lines(loaded: LoadedModel, parameters: number, bytes: number): string[]
   const steps = loaded.preprocessing.map(describeStep);
   rows.push(['preprocessing', steps.length > 0 ? steps.join('; ') : 'none']);
 
-  const summary = loaded.summary as TrainSummary | null;
-  if (summary && Array.isArray(summary.history) && summary.history.length > 0) {
+  const fitted = loaded.summary as { trainer?: unknown } | null;
+  const summary = fitted?.trainer === 'fitMap' ? null : (loaded.summary as TrainSummary | null);
+  if (fitted?.trainer === 'fitMap') {
+    rows.push(['training', mapTraining(fitted as FitMapSummary)]);
+  } else if (summary && Array.isArray(summary.history) && summary.history.length > 0) {
     const last = summary.history[summary.history.length - 1];
     const validation = last.validation ? `, validation ${formatNumber(last.validation.loss)}` : '';
     rows.push([
@@ -127,4 +136,21 @@ function lines(loaded: LoadedModel, parameters: number, bytes: number): string[]
   }
   const width = Math.max(...rows.map(([label]) => label.length)) + 2;
   return rows.map(([label, value]) => label.padEnd(width) + value);
+}
+
+/** The training line of a map fitted by `fitMap`: its loss and last epoch's terms. */
+function mapTraining(summary: FitMapSummary): string {
+  const last = summary.history[summary.history.length - 1];
+  const options = summary.options;
+  const layout =
+    options.loss === 'cells' ? ` after a t-SNE layout of ${options.tsneIterations} iterations` : '';
+  const terms = last
+    ? `; final neighbourhood ${formatNumber(last.neighbourhood)}, reconstruction ` +
+      formatNumber(last.reconstruction)
+    : '';
+  return (
+    `${plural(summary.epochsRun, 'epoch')} of fitMap (loss ${options.loss}, ` +
+    `${options.neighbours} neighbours)${layout} in ${formatSeconds(summary.seconds)}, seed ` +
+    `${summary.seed}${terms}`
+  );
 }

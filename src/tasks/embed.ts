@@ -31,6 +31,7 @@ import {
 } from '../models/index.js';
 import { Adam, CosineAnnealingLR } from '../optim/index.js';
 import { checkBatchSize, checkModelInput, runBatches } from './batches.js';
+import { checkFiniteStep, fitCellMap } from './cell-map.js';
 
 /** The code of each sample of `dataset`: [n, latentDim] row-major (a VAE's posterior mean). */
 export function embed(model: Autoencoder, dataset: Dataset, batchSize?: number): Float32Array {
@@ -129,14 +130,25 @@ export interface FitMapOptions {
    * Limitation: with 'tsne', P is restricted to the batch's points, so a point meets about
    * k x batchSize / n of its k graph neighbours per step; with n much larger than the batch
    * (60,000 Fashion-MNIST images) its map was weaker than the pair loss's.
+   *
+   * 'cells', for a map with `config.cells` > 0 (and its default there): t-SNE lays out the
+   * training samples, k-means cuts the layout into the cells, and each step trains the
+   * encoder to score a batch's cells (cross-entropy); see `fitCellMap`.
    */
-  loss?: 'pairs' | 'tsne';
+  loss?: 'pairs' | 'tsne' | 'cells';
   /**
-   * Anchors per step (each brings one neighbour) for 'pairs'; points per step for 'tsne'.
-   * Default: 512. (For 'tsne', 2048 points per step made 4 times fewer steps and a worse map
-   * of MNIST digits in 40 epochs.)
+   * Anchors per step (each brings one neighbour) for 'pairs'; points per step for 'tsne' and
+   * 'cells'. Default: 512, and 64 for 'cells'. (For 'tsne', 2048 points per step made 4
+   * times fewer steps and a worse map of MNIST digits in 40 epochs.)
    */
   batchSize?: number;
+  /** Iterations of the t-SNE layout, for 'cells'. Default: 1000. */
+  tsneIterations?: number;
+  /**
+   * Called as the t-SNE layout of 'cells' proceeds (every 50 iterations and after the last)
+   * with the iterations done and the layout's KL divergence.
+   */
+  onLayout?: (iteration: number, divergence: number) => void;
   /** Adam's learning rate. Default: 1e-3. */
   learningRate?: number;
   /**
@@ -196,8 +208,9 @@ export interface FitMapSummary {
   seed: number;
   options: {
     epochs: number;
-    loss: 'pairs' | 'tsne';
+    loss: 'pairs' | 'tsne' | 'cells';
     batchSize: number;
+    tsneIterations?: number;
     learningRate: number;
     neighbours: number;
     decoderShare: number;
@@ -224,11 +237,29 @@ export function fitMap(
 ): FitMapSummary {
   checkModelInput(model, dataset, 'fitMap');
   const epochs = checkInteger(options?.epochs, 'fitMap: options.epochs', 1);
-  const loss = options.loss ?? 'pairs';
-  if (loss !== 'pairs' && loss !== 'tsne') {
-    throw new TypeError(invalid('fitMap: options.loss', "'pairs' or 'tsne'", loss));
+  const withCells = model.config.cells > 0;
+  const loss = options.loss ?? (withCells ? 'cells' : 'pairs');
+  if (loss !== 'pairs' && loss !== 'tsne' && loss !== 'cells') {
+    throw new TypeError(invalid('fitMap: options.loss', "'pairs', 'tsne' or 'cells'", loss));
   }
-  const batchSize = checkInteger(options.batchSize ?? 512, 'fitMap: options.batchSize', 2);
+  if ((loss === 'cells') !== withCells) {
+    throw new AekitError(
+      'BAD_INPUT',
+      withCells
+        ? `fitMap: options.loss: a map with cells is fitted with 'cells', got '${loss}'`
+        : "fitMap: options.loss: 'cells' needs a map with config.cells > 0",
+    );
+  }
+  const batchSize = checkInteger(
+    options.batchSize ?? (withCells ? 64 : 512),
+    'fitMap: options.batchSize',
+    2,
+  );
+  const tsneIterations = checkInteger(
+    options.tsneIterations ?? 1000,
+    'fitMap: options.tsneIterations',
+    1,
+  );
   const learningRate = checkNumber(options.learningRate ?? 1e-3, 'fitMap: options.learningRate', 0);
   const seed = checkInteger(options.seed ?? 0, 'fitMap: options.seed', 0);
   const n = dataset.shape[0];
@@ -280,6 +311,39 @@ export function fitMap(
     loss === 'tsne' ? neighbourAffinities(graph.distances, graph.k, perplexity) : null;
 
   const started = Date.now();
+  const summarise = (history: FitMapEpoch[]): FitMapSummary => ({
+    trainer: 'fitMap',
+    history,
+    epochsRun: history.length,
+    seconds: (Date.now() - started) / 1000,
+    seed,
+    options: {
+      epochs,
+      loss,
+      batchSize,
+      ...(loss === 'cells' ? { tsneIterations } : {}),
+      learningRate,
+      neighbours: graph.k,
+      decoderShare,
+      schedule,
+      negativeWeight,
+      exaggeration,
+      exaggerationEpochs,
+    },
+  });
+  if (loss === 'cells') {
+    const settings = { epochs, batchSize, learningRate, seed, decoderShare, schedule };
+    return summarise(
+      fitCellMap(model, dataset, {
+        ...settings,
+        tsneIterations,
+        graph,
+        onEpoch: options.onEpoch,
+        onLayout: options.onLayout,
+      }),
+    );
+  }
+
   const optimizer = new Adam(model.parameters(), { lr: learningRate });
   const scheduler =
     schedule === 'cosine' ? new CosineAnnealingLR(optimizer, { tMax: epochs }) : null;
@@ -332,13 +396,7 @@ export function fitMap(
           optimizer.step();
           return [neighbourhood.item(), rebuilt.item()];
         });
-        if (!Number.isFinite(mapLoss) || !Number.isFinite(reconstruction)) {
-          throw new AekitError(
-            'NOT_FINITE',
-            `fitMap: the loss is not finite at epoch ${epoch + 1}, step ${steps + 1}; try a ` +
-              'lower learning rate',
-          );
-        }
+        checkFiniteStep([mapLoss, reconstruction], epoch, steps);
         neighbourhoodTotal += mapLoss;
         reconstructionTotal += reconstruction;
         steps++;
@@ -365,25 +423,7 @@ export function fitMap(
     optimizer.dispose();
     model.eval();
   }
-  return {
-    trainer: 'fitMap',
-    history,
-    epochsRun: epochs,
-    seconds: (Date.now() - started) / 1000,
-    seed,
-    options: {
-      epochs,
-      loss,
-      batchSize,
-      learningRate,
-      neighbours: graph.k,
-      decoderShare,
-      schedule,
-      negativeWeight,
-      exaggeration,
-      exaggerationEpochs,
-    },
-  };
+  return summarise(history);
 }
 
 /** The points of one step and, for 'tsne', the affinities among them. */

@@ -72,6 +72,42 @@ test('fit-map --loss tsne: 3 x perplexity neighbours, and a map that embeds', as
   assert.match(result.stdout, /^mapped 60 samples of held\.npy with map/);
 });
 
+test('fit-map --cells: a t-SNE layout, its cells, and a map that embeds', async () => {
+  const fit = await succeed(
+    [
+      'fit-map',
+      ...['--data', 'train.npy', '--hidden', '32', '--epochs', '4', '--cells', '15'],
+      ...['--perplexity', '10', '--tsne-iterations', '250', '-o', 'cells.aekit'],
+    ],
+    dir,
+  );
+  assert.match(fit.stderr, /300 samples, 30-nearest-neighbour graph in /);
+  assert.match(fit.stderr, /^t-SNE layout 250\/250 {2}KL [\d.]+ {2}/m);
+  assert.match(fit.stderr, /^epoch 4\/4 {2}neighbourhood [\d.]+ {2}reconstruction [\d.]+/m);
+  const result = await succeed(
+    [
+      'embed',
+      'held.npy',
+      '--model',
+      'cells.aekit',
+      '-o',
+      'cells.csv',
+      '--labels',
+      'held-labels.npy',
+    ],
+    dir,
+  );
+  assert.match(result.stdout, /^mapped 60 samples of held\.npy with map/);
+  // info describes a fitted map (it failed on any fitMap model before).
+  const info = await succeed(['info', 'cells.aekit'], dir);
+  assert.match(
+    info.stdout,
+    /^training +4 epochs of fitMap \(loss cells, 30 neighbours\) after a t-SNE layout of 250 iterations in .*; final neighbourhood [\d.]+, reconstruction [\d.]+$/m,
+  );
+  const plain = await succeed(['info', 'map.aekit'], dir);
+  assert.match(plain.stdout, /^training +6 epochs of fitMap \(loss pairs, 15 neighbours\) in /m);
+});
+
 test('coordinates with labels, a plot, and both numbers', async () => {
   const args = ['embed', 'held.npy', '--labels', 'held-labels.npy', '--model', 'map.aekit'];
   const train = ['--train-labels', 'train-labels.npy'];
@@ -186,6 +222,26 @@ test('bad input is one line naming the file and field, with exit code 2', async 
     ['fit-map', 'train.npy', '-o', 'm.aekit', '--loss', 'umap'],
     dir,
     /'--loss <name>' argument 'umap' is invalid/,
+  );
+  await badInput(
+    ['fit-map', 'train.npy', '-o', 'm.aekit', '--cells', '400'],
+    dir,
+    /train\.npy: samples: expected at least --cells 400, got 300/,
+  );
+  await badInput(
+    ['fit-map', 'train.npy', '-o', 'm.aekit', '--cells', '10', '--loss', 'pairs'],
+    dir,
+    /--loss pairs: a map with --cells is fitted with --loss cells/,
+  );
+  await badInput(
+    ['fit-map', 'train.npy', '-o', 'm.aekit', '--loss', 'cells'],
+    dir,
+    /--loss cells: needs --cells N/,
+  );
+  await badInput(
+    ['fit-map', 'train.npy', '-o', 'm.aekit', '--cells', '10', '--latent', '3'],
+    dir,
+    /--cells: cells need a 2-D map, got --latent 3/,
   );
   await badInput(
     ['fit-map', 'train.npy', '-o', 'm.aekit', '--latent', '4'],

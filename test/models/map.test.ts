@@ -198,6 +198,8 @@ test('the generic trainer lowers the map loss, and the model file round-trips', 
     activation: 'relu',
     degreesOfFreedom: 1,
     reconstructionWeight: 0.001,
+    cells: 0,
+    cellTemperature: 0.3,
   });
   const summary = train(model, dataset, { epochs: 30, batchSize: 50 });
   const first = summary.history[0].train.terms.neighbourhood;
@@ -216,6 +218,35 @@ test('the generic trainer lowers the map loss, and the model file round-trips', 
   const codes = (m: Autoencoder) =>
     noGrad(() => m.encode(tensor(data, { shape: [150, 6] })).toFloat32Array());
   assert.deepEqual(codes(loaded.model), codes(model));
+
+  // A map with cells: its code is the softmax-weighted mean of the centres, which the model
+  // file keeps.
+  const cellMap = buildModel({ ...config, cells: 4, cellTemperature: 0.5 }) as ParametricMap;
+  const centres = [0, 0, 10, 0, 0, 10, 10, 10];
+  noGrad(() => cellMap.centres?.copy_(tensor(centres, { shape: [4, 2] })));
+  const x = tensor(data.subarray(0, 30), { shape: [5, 6] });
+  const scores = noGrad(() => cellMap.cellScores(x).toFloat32Array()); // [5, 4]
+  const expected = Array.from({ length: 5 }, (_, row) => {
+    const weights = [0, 1, 2, 3].map((c) => Math.exp(scores[row * 4 + c] / 0.5));
+    const total = weights.reduce((a, b) => a + b, 0);
+    return [0, 1].map((d) =>
+      weights.reduce((sum, w, c) => sum + (w / total) * centres[2 * c + d], 0),
+    );
+  }).flat();
+  const cellCodes = noGrad(() => cellMap.encode(x).toFloat32Array());
+  cellCodes.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-4, `${v} ${expected[i]}`));
+  saveModel(file, cellMap, {
+    preprocessing: [],
+    data: { source: 'memory', shape: [6], valueRange: [0, 4] },
+    summary: null,
+    extras: {},
+  });
+  assert.deepEqual(codes(loadModel(file).model), codes(cellMap));
+  assert.throws(
+    () => model.codesOfScores(tensor([1, 2], { shape: [1, 2] })),
+    /this map has no cells/,
+  );
+  assert.throws(() => resolveConfig({ ...config, cells: -1 }), /config\.cells/);
   assert.throws(() => resolveConfig({ ...config, perplexity: 0 }), /config\.perplexity/);
   assert.throws(
     () => resolveConfig({ ...config, hidden: 'wide' }),

@@ -1,0 +1,135 @@
+/**
+ * Fitting a map with cells (`config.cells` > 0): the training samples are laid out by
+ * t-SNE on their k-nearest-neighbour graph, that 2-D map is cut into k-means cells, and the
+ * encoder learns to score the cell of each sample (cross-entropy), while the decoder learns
+ * to reconstruct from the resulting code. A new sample's code is the mean of the cells'
+ * centres weighted by the softmax of its scores, so an image the encoder is unsure of lands
+ * in one of the cells it hesitates between, not midway between them as a smooth regression
+ * onto the t-SNE map puts it. This is parametric t-SNE distilled into a classifier over
+ * regions of the map; on Fashion-MNIST it keeps held-out neighbourhoods far better than a
+ * regression onto the same map (BENCHMARKS.md, Maps).
+ */
+import { AekitError, F, noGrad, tensor, tidy } from '../engine/index.js';
+import { Dataset, permutation } from '../data/index.js';
+import { ParametricMap, neighbourAffinities, reconstructionTerm } from '../models/index.js';
+import { Adam, CosineAnnealingLR } from '../optim/index.js';
+import type { FitMapEpoch, NeighbourGraph } from './embed.js';
+import { kMeans } from './kmeans.js';
+import { tsne } from './tsne.js';
+
+/** The settings {@link fitCellMap} takes from `fitMap`'s checked options. */
+export interface CellMapSettings {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  decoderShare: number;
+  schedule: 'cosine' | 'constant';
+  tsneIterations: number;
+  graph: NeighbourGraph;
+  onEpoch?: (record: FitMapEpoch) => void;
+  onLayout?: (iteration: number, divergence: number) => void;
+}
+
+/**
+ * Lays out `dataset` by t-SNE, cuts the layout into the model's cells, sets the model's
+ * centres, and trains its encoder and decoder for `settings.epochs`. Returns the epochs'
+ * records (the neighbourhood term is the mean cross-entropy of the cells).
+ */
+export function fitCellMap(
+  model: ParametricMap,
+  dataset: Dataset,
+  settings: CellMapSettings,
+): FitMapEpoch[] {
+  const { graph, epochs, batchSize, seed } = settings;
+  const cells = model.config.cells;
+  const n = dataset.shape[0];
+  if (model.centres === null || cells < 1) {
+    throw new AekitError('BAD_INPUT', "fitMap: loss 'cells' needs a map with config.cells > 0");
+  }
+  if (cells > n) {
+    throw new AekitError(
+      'BAD_INPUT',
+      `${dataset.source}: fitMap: expected at least config.cells ${cells} samples, got ${n}`,
+    );
+  }
+
+  // The layout of the training samples, and its cells.
+  const conditional = neighbourAffinities(graph.distances, graph.k, model.config.perplexity);
+  const layout = tsne(graph, conditional, {
+    iterations: settings.tsneIterations,
+    seed,
+    onIteration: settings.onLayout,
+  });
+  const { centres, assignment } = kMeans(layout, 2, cells, { seed });
+  noGrad(() => model.centres?.copy_(tensor(centres, { shape: [cells, 2] })));
+
+  const optimizer = new Adam(model.parameters(), { lr: settings.learningRate });
+  const scheduler =
+    settings.schedule === 'cosine' ? new CosineAnnealingLR(optimizer, { tMax: epochs }) : null;
+  const inputs = tensor(dataset.data, { shape: dataset.shape });
+  const targets = tensor(assignment, { dtype: 'int64' }); // [n]
+  const weight = model.config.reconstructionWeight;
+  const history: FitMapEpoch[] = [];
+  model.train();
+  try {
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      const epochStart = Date.now();
+      const order = permutation(n, seed, epoch);
+      let cellTotal = 0;
+      let reconstructionTotal = 0;
+      let steps = 0;
+      for (let start = 0; start < n; start += batchSize) {
+        const size = Math.min(batchSize, n - start);
+        const [cellLoss, reconstruction] = tidy(() => {
+          const index = tensor(order.subarray(start, start + size), { dtype: 'int64' });
+          const x = inputs.indexSelect(0, index); // [b, ...]
+          const scores = model.cellScores(x); // [b, cells]
+          const cellTerm = F.crossEntropy(scores, targets.indexSelect(0, index));
+          // The order is random: the first share of the batch is an unbiased sample.
+          const decoded = Math.max(1, Math.round(settings.decoderShare * size));
+          const codes = model.codesOfScores(scores.narrow(0, 0, decoded)); // [decoded, 2]
+          const rebuilt = reconstructionTerm(
+            model.decodeRaw(codes),
+            x.narrow(0, 0, decoded),
+            model.config.likelihood,
+          ).mean();
+          const total = cellTerm.add(rebuilt, weight);
+          optimizer.zeroGrad();
+          total.backward();
+          optimizer.step();
+          return [cellTerm.item(), rebuilt.item()];
+        });
+        checkFiniteStep([cellLoss, reconstruction], epoch, steps);
+        cellTotal += cellLoss;
+        reconstructionTotal += reconstruction;
+        steps++;
+      }
+      const record: FitMapEpoch = {
+        epoch,
+        neighbourhood: cellTotal / steps,
+        reconstruction: reconstructionTotal / steps,
+        seconds: (Date.now() - epochStart) / 1000,
+      };
+      history.push(record);
+      scheduler?.step();
+      settings.onEpoch?.(record);
+    }
+  } finally {
+    inputs.dispose();
+    targets.dispose();
+    optimizer.dispose();
+    model.eval();
+  }
+  return history;
+}
+
+/** Throws when a step's loss terms are not finite (epoch and step counted from 0). */
+export function checkFiniteStep(terms: number[], epoch: number, step: number): void {
+  if (terms.every(Number.isFinite)) return;
+  throw new AekitError(
+    'NOT_FINITE',
+    `fitMap: the loss is not finite at epoch ${epoch + 1}, step ${step + 1}; try a lower ` +
+      'learning rate',
+  );
+}
