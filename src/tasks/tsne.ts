@@ -117,13 +117,7 @@ export function tsne(
   options?: TsneOptions,
 ): Float32Array {
   const n = checkGraph(graph, conditional, 'tsne');
-  checkType(
-    options === undefined || (typeof options === 'object' && options !== null),
-    'tsne: options',
-    'an options object',
-    options,
-  );
-  const given = options ?? {};
+  const given = checkOptions(options, 'tsne: options');
   const iterations = checkInteger(given.iterations ?? 1000, 'tsne: options.iterations', 1);
   const exaggeration = checkFinite(given.exaggeration ?? 12, 'tsne: options.exaggeration', 1);
   const exaggerationIterations = checkInteger(
@@ -235,12 +229,7 @@ export function tsneGradient(
   options?: TsneGradientOptions,
 ): TsneGradient {
   const n = checkGraph(graph, conditional, 'tsneGradient');
-  checkType(
-    options === undefined || (typeof options === 'object' && options !== null),
-    'tsneGradient: options',
-    'an options object',
-    options,
-  );
+  checkOptions(options, 'tsneGradient: options');
   const exaggeration = checkFinite(
     options?.exaggeration ?? 1,
     'tsneGradient: options.exaggeration',
@@ -454,6 +443,8 @@ function centre(positions: Float64Array, n: number): void {
 class QuadTree {
   private capacity = 0;
   private size = 0;
+  /** Scratch for {@link boundingBox}. */
+  private readonly box = new Float64Array(4);
   /**
    * [capacity, 4]: each node's centre of mass (the sum of its points while building), the
    * half width of its square cell and its number of points, side by side so that a visit
@@ -492,18 +483,7 @@ class QuadTree {
 
   /** Builds the tree of the first n points of `positions` ([n, 2]). */
   build(positions: Float64Array, n: number): void {
-    let minX = Infinity;
-    let maxX = -Infinity;
-    let minY = Infinity;
-    let maxY = -Infinity;
-    for (let i = 0; i < n; i++) {
-      const x = positions[2 * i];
-      const y = positions[2 * i + 1];
-      if (x < minX) minX = x;
-      if (x > maxX) maxX = x;
-      if (y < minY) minY = y;
-      if (y > maxY) maxY = y;
-    }
+    const [minX, maxX, minY, maxY] = boundingBox(positions, null, 0, n, this.box);
     // A slightly larger square, so that no point lies on its far edges.
     const extent = Math.max(maxX - minX, maxY - minY) / 2;
     this.size = 0;
@@ -566,19 +546,7 @@ class QuadTree {
       const last = first + cells[4 * node + 3];
 
       // The box around the group's points.
-      let minX = Infinity;
-      let maxX = -Infinity;
-      let minY = Infinity;
-      let maxY = -Infinity;
-      for (let listed = first; listed < last; listed++) {
-        const i = order[listed];
-        const x = positions[2 * i];
-        const y = positions[2 * i + 1];
-        if (x < minX) minX = x;
-        if (x > maxX) maxX = x;
-        if (y < minY) minY = y;
-        if (y > maxY) maxY = y;
-      }
+      const [minX, maxX, minY, maxY] = boundingBox(positions, order, first, last, this.box);
       const boxX = (minX + maxX) / 2;
       const boxY = (minY + maxY) / 2;
       const boxHalfX = (maxX - minX) / 2;
@@ -745,6 +713,17 @@ class QuadTree {
  * k from 1 to n - 1, neighbours other than the point itself, and n x k finite affinities
  * that are not negative and not all 0.
  */
+/** `options` itself: undefined or an object; returns it, or an empty object. */
+function checkOptions<T extends object>(options: T | undefined, what: string): Partial<T> {
+  checkType(
+    options === undefined || (typeof options === 'object' && options !== null),
+    what,
+    'an options object',
+    options,
+  );
+  return options ?? {};
+}
+
 function checkGraph(graph: NeighbourGraph, conditional: Float32Array, what: string): number {
   checkType(typeof graph === 'object' && graph !== null, `${what}: graph`, 'a graph', graph);
   const n = checkInteger(graph.n, `${what}: graph.n`, 0);
@@ -836,4 +815,32 @@ function checkFinite(value: unknown, what: string, min: number, strict = false):
   const ok = Number.isFinite(n) && (strict ? n > min : n >= min);
   checkRange(ok, what, `a finite number ${strict ? '>' : '>='} ${min}`, value);
   return n;
+}
+
+/**
+ * [minX, maxX, minY, maxY] of the points `order[first..last)` of `positions` ([n, 2]), or of
+ * points first..last when `order` is null; written into `out` and returned.
+ */
+function boundingBox(
+  positions: Float64Array,
+  order: Int32Array | null,
+  first: number,
+  last: number,
+  out: Float64Array,
+): Float64Array {
+  let [minX, maxX, minY, maxY] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (let listed = first; listed < last; listed++) {
+    const i = order === null ? listed : order[listed];
+    const x = positions[2 * i];
+    const y = positions[2 * i + 1];
+    if (x < minX) minX = x;
+    if (x > maxX) maxX = x;
+    if (y < minY) minY = y;
+    if (y > maxY) maxY = y;
+  }
+  out[0] = minX;
+  out[1] = maxX;
+  out[2] = minY;
+  out[3] = maxY;
+  return out;
 }

@@ -22,6 +22,22 @@ function clusters(count: number, perCluster: number, seed: number): Dataset {
   return createDataset(data, [count * perCluster, dim], { labels });
 }
 
+/** 400 clustered points (5 clusters): the first 300 to fit on, the last 100 held out. */
+function heldOutSplit(seed: number): { all: Dataset; trainSet: Dataset; heldOut: Dataset } {
+  const all = clusters(5, 80, seed);
+  const order = Array.from({ length: 400 }, (_, i) => i);
+  return { all, trainSet: take(all, order.slice(0, 300)), heldOut: take(all, order.slice(300)) };
+}
+
+/** A small map for the 20-D clusters. */
+const SMALL_MAP = {
+  family: 'map' as const,
+  inputShape: [20],
+  latentDim: 2,
+  likelihood: 'gaussian' as const,
+  hidden: [32],
+};
+
 test('the neighbour graph lists the exact nearest neighbours, nearest first', () => {
   const points = clusters(4, 60, 1);
   const graph = neighbourGraph(points, 7);
@@ -46,17 +62,8 @@ test('the neighbour graph lists the exact nearest neighbours, nearest first', ()
 });
 
 test('a map fitted on the graph keeps held-out clusters apart and repeats by seed', () => {
-  const all = clusters(5, 80, 2);
-  const order = Array.from({ length: 400 }, (_, i) => i);
-  const trainSet = take(all, order.slice(0, 300));
-  const heldOut = take(all, order.slice(300));
-  const config = {
-    family: 'map' as const,
-    inputShape: [20],
-    latentDim: 2,
-    likelihood: 'gaussian' as const,
-    hidden: [32],
-  };
+  const { all, trainSet, heldOut } = heldOutSplit(2);
+  const config = SMALL_MAP;
   const fit = () => {
     manualSeed(0);
     const model = buildModel(config) as ParametricMap;
@@ -101,19 +108,9 @@ test('a map fitted on the graph keeps held-out clusters apart and repeats by see
 });
 
 test('parametric t-SNE on the graph keeps held-out clusters apart; a bad loss is refused', () => {
-  const all = clusters(5, 80, 4);
-  const order = Array.from({ length: 400 }, (_, i) => i);
-  const trainSet = take(all, order.slice(0, 300));
-  const heldOut = take(all, order.slice(300));
+  const { trainSet, heldOut } = heldOutSplit(4);
   manualSeed(0);
-  const model = buildModel({
-    family: 'map',
-    inputShape: [20],
-    latentDim: 2,
-    likelihood: 'gaussian',
-    hidden: [32],
-    perplexity: 10,
-  }) as ParametricMap;
+  const model = buildModel({ ...SMALL_MAP, perplexity: 10 }) as ParametricMap;
   const losses: number[] = [];
   const summary = fitMap(model, trainSet, {
     epochs: 25,
@@ -148,19 +145,8 @@ test('parametric t-SNE on the graph keeps held-out clusters apart; a bad loss is
 });
 
 test('a map with cells lays out t-SNE cells and puts held-out points in their cluster', () => {
-  const all = clusters(5, 80, 6);
-  const order = Array.from({ length: 400 }, (_, i) => i);
-  const trainSet = take(all, order.slice(0, 300));
-  const heldOut = take(all, order.slice(300));
-  const config = {
-    family: 'map' as const,
-    inputShape: [20],
-    latentDim: 2,
-    likelihood: 'gaussian' as const,
-    hidden: [32],
-    perplexity: 10,
-    cells: 15,
-  };
+  const { trainSet, heldOut } = heldOutSplit(6);
+  const config = { ...SMALL_MAP, perplexity: 10, cells: 15 };
   const fit = () => {
     manualSeed(0);
     const model = buildModel(config) as ParametricMap;
@@ -207,7 +193,7 @@ test('a map with cells lays out t-SNE cells and puts held-out points in their cl
     /fitMap: options\.loss: 'cells' needs a map with config\.cells > 0/,
   );
   assert.throws(
-    () => fitMap(model, take(all, order.slice(0, 12)), { epochs: 1, neighbours: 5 }),
+    () => fitMap(model, take(trainSet, [...Array(12).keys()]), { epochs: 1, neighbours: 5 }),
     /fitMap: expected at least config\.cells 15 samples, got 12/,
   );
   assert.throws(
