@@ -11,7 +11,7 @@
 //
 //   node bench/tasks/maps.mjs [--datasets fashion,mnist] [--fashion-train 10000] [--test 2000] [--epochs 40]
 //     [--loss pairs|tsne] [--perplexity 30] [--exaggeration 1] [--batch-size auto] [--lr 0.001]
-//     [--neighbours auto] [--cells 0|auto|N] [--tsne-iterations 1000] [--cell-temperature 0.3]
+//     [--neighbours auto] [--cells 0|auto|N] [--tsne-iterations 1000] [--cell-temperature 0.1]
 //     [--umap false]
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -52,7 +52,7 @@ const o = args({
   // training points. 0: none.
   cells: '0',
   tsneIterations: 1000,
-  cellTemperature: 0.3,
+  cellTemperature: 0.1,
 });
 const dir = scratch('maps');
 const readArray = (file) => {

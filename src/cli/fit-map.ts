@@ -82,7 +82,7 @@ export function fitMapCommand(): Command {
       integer(0),
       0,
     )
-    .option('--cell-temperature <t>', 'softmax temperature over cells', number(0.001), 0.3)
+    .option('--cell-temperature <t>', 'softmax temperature over cells', number(0.001), 0.1)
     .option('--tsne-iterations <n>', 'iterations of the t-SNE layout (cells)', integer(1), 1000)
     .option(
       '--neighbours <k>',

@@ -67,7 +67,10 @@ export interface MapConfig {
    * About one cell per 20 training samples suits Fashion-MNIST. 2-D maps only. Default: 0.
    */
   cells?: number;
-  /** Temperature of the softmax over cells: lower chooses more sharply. Default: 0.3. */
+  /**
+   * Temperature of the softmax over cells: lower chooses more sharply. 0.1 to 0.2 kept
+   * held-out Fashion-MNIST neighbourhoods best (BENCHMARKS.md). Default: 0.1.
+   */
   cellTemperature?: number;
 }
 
@@ -103,7 +106,7 @@ export function resolveMapConfig(
       0,
     ),
     cells: checkCells(c.cells ?? 0, common.latentDim),
-    cellTemperature: checkNumber(c.cellTemperature ?? 0.3, 'config.cellTemperature', 1e-3),
+    cellTemperature: checkNumber(c.cellTemperature ?? 0.1, 'config.cellTemperature', 1e-3),
   };
 }
 
