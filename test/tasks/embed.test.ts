@@ -2,41 +2,12 @@
 // clusters for held-out points, repeats by seed, and refuses data it cannot fit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Dataset, Xoshiro128, createDataset, take } from '../../src/data/index.js';
+import { createDataset, take } from '../../src/data/index.js';
 import { manualSeed, noGrad, tensor } from '../../src/engine/index.js';
 import { ParametricMap, buildModel } from '../../src/models/index.js';
 import { embed, fitMap, neighbourGraph } from '../../src/tasks/index.js';
 import { knnAccuracy, trustworthiness } from '../../src/metrics/index.js';
-
-/** `perCluster` points around each of `clusters` corners of a 20-D cube, labelled. */
-function clusters(count: number, perCluster: number, seed: number): Dataset {
-  const random = new Xoshiro128(seed);
-  const dim = 20;
-  const data = new Float32Array(count * perCluster * dim);
-  const labels = new Int32Array(count * perCluster);
-  for (let i = 0; i < count * perCluster; i++) {
-    const c = i % count;
-    labels[i] = c;
-    for (let d = 0; d < dim; d++) data[i * dim + d] = (d % count === c ? 2 : 0) + random.next();
-  }
-  return createDataset(data, [count * perCluster, dim], { labels });
-}
-
-/** 400 clustered points (5 clusters): the first 300 to fit on, the last 100 held out. */
-function heldOutSplit(seed: number): { all: Dataset; trainSet: Dataset; heldOut: Dataset } {
-  const all = clusters(5, 80, seed);
-  const order = Array.from({ length: 400 }, (_, i) => i);
-  return { all, trainSet: take(all, order.slice(0, 300)), heldOut: take(all, order.slice(300)) };
-}
-
-/** A small map for the 20-D clusters. */
-const SMALL_MAP = {
-  family: 'map' as const,
-  inputShape: [20],
-  latentDim: 2,
-  likelihood: 'gaussian' as const,
-  hidden: [32],
-};
+import { SMALL_MAP, clusters, heldOutSplit } from './map-helpers.js';
 
 test('the neighbour graph lists the exact nearest neighbours, nearest first', () => {
   const points = clusters(4, 60, 1);
@@ -141,72 +112,5 @@ test('parametric t-SNE on the graph keeps held-out clusters apart; a bad loss is
   assert.throws(
     () => fitMap(model, trainSet, { epochs: 1, loss: 'tsne', decoderShare: 2 }),
     /options\.decoderShare/,
-  );
-});
-
-test('a map with cells lays out t-SNE cells and puts held-out points in their cluster', () => {
-  const { trainSet, heldOut } = heldOutSplit(6);
-  const config = { ...SMALL_MAP, perplexity: 10, cells: 15 };
-  const fit = () => {
-    manualSeed(0);
-    const model = buildModel(config) as ParametricMap;
-    const losses: number[] = [];
-    const summary = fitMap(model, trainSet, {
-      epochs: 20,
-      tsneIterations: 300,
-      onEpoch: (r) => losses.push(r.neighbourhood),
-    });
-    assert.deepEqual(
-      [summary.options.loss, summary.options.batchSize, summary.options.tsneIterations],
-      ['cells', 64, 300],
-    );
-    // The cross-entropy of the cells falls from about log 15 (to about 2.0: the cells within
-    // a cluster split noise, which no encoder can tell apart).
-    assert.ok(losses[0] < Math.log(15) + 0.5 && losses[19] < 0.8 * losses[0], `${losses}`);
-    return model;
-  };
-  const model = fit();
-  const centres = model.centres?.toFloat32Array() ?? new Float32Array();
-  assert.equal(centres.length, 30);
-  assert.ok(
-    centres.some((v) => Math.abs(v) > 1),
-    'the centres are set from the layout',
-  );
-
-  const trainCodes = embed(model, trainSet);
-  const codes = embed(model, heldOut);
-  const trainLabels = trainSet.labels as Int32Array;
-  const knn = knnAccuracy(trainCodes, trainLabels, codes, heldOut.labels as Int32Array, { dim: 2 });
-  assert.ok(knn.accuracy >= 0.95, `5-NN accuracy ${knn.accuracy}`);
-  const trust = trustworthiness(heldOut.data, codes, { n: 100, dimHigh: 20, dimLow: 2 });
-  assert.ok(trust.trustworthiness > 0.85, `trustworthiness ${trust.trustworthiness}`);
-  assert.deepEqual(embed(fit(), heldOut), codes, 'one seed, one map');
-
-  // The loss must match the model, and cells need samples to fill them.
-  assert.throws(
-    () => fitMap(model, trainSet, { epochs: 1, loss: 'pairs' }),
-    /fitMap: options\.loss: a map with cells is fitted with 'cells', got 'pairs'/,
-  );
-  const plain = buildModel({ ...config, cells: 0 }) as ParametricMap;
-  assert.throws(
-    () => fitMap(plain, trainSet, { epochs: 1, loss: 'cells' }),
-    /fitMap: options\.loss: 'cells' needs a map with config\.cells > 0/,
-  );
-  assert.throws(
-    () => fitMap(model, take(trainSet, [...Array(12).keys()]), { epochs: 1, neighbours: 5 }),
-    /fitMap: expected at least config\.cells 15 samples, got 12/,
-  );
-  assert.throws(
-    () => buildModel({ ...config, latentDim: 3 }),
-    /config\.cells: cells need a 2-D map, got latentDim 3/,
-  );
-  assert.throws(
-    () =>
-      model.lossTerms(
-        tensor(trainSet.data.subarray(0, 40), { shape: [2, 20] }),
-        tensor(trainSet.data.subarray(0, 40), { shape: [2, 20] }),
-        {} as never,
-      ),
-    /a map with cells is trained by fitMap/,
   );
 });
