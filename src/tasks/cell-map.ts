@@ -62,7 +62,7 @@ export function fitCellMap(
     onIteration: settings.onLayout,
   });
   const { centres, assignment } = kMeans(layout, 2, cells, { seed });
-  noGrad(() => model.centres?.copy_(tensor(centres, { shape: [cells, 2] })));
+  tidy(() => noGrad(() => void model.centres?.copy_(tensor(centres, { shape: [cells, 2] }))));
 
   const optimizer = new Adam(model.parameters(), { lr: settings.learningRate });
   const scheduler =

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { take } from '../../src/data/index.js';
-import { manualSeed, tensor } from '../../src/engine/index.js';
+import { liveTensors, manualSeed, tensor } from '../../src/engine/index.js';
 import { ParametricMap, buildModel } from '../../src/models/index.js';
 import { embed, fitMap } from '../../src/tasks/index.js';
 import { knnAccuracy, trustworthiness } from '../../src/metrics/index.js';
@@ -31,7 +31,10 @@ test('a map with cells lays out t-SNE cells and puts held-out points in their cl
     assert.ok(losses[0] < Math.log(15) + 0.5 && losses[19] < 0.8 * losses[0], `${losses}`);
     return model;
   };
+  const live = liveTensors();
   const model = fit();
+  // Only the model's own tensors outlive the fit (its parameters and buffers, 9 here).
+  assert.equal(liveTensors() - live, 9);
   const centres = model.centres?.toFloat32Array() ?? new Float32Array();
   assert.equal(centres.length, 30);
   assert.ok(
