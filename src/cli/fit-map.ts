@@ -86,10 +86,10 @@ export function fitMapCommand(): Command {
     .option('--tsne-iterations <n>', 'iterations of the t-SNE layout (cells)', integer(1), 1000)
     .option(
       '--neighbours <k>',
-      'neighbours per sample in the graph (default: 15 for pairs, 3 x perplexity for tsne)',
+      'neighbours per sample in the graph (default: 15 for pairs, 3 x perplexity otherwise)',
       integer(1),
     )
-    .option('--perplexity <p>', 'effective neighbours per sample (tsne)', number(1), 30)
+    .option('--perplexity <p>', 'effective neighbours per sample (tsne, cells)', number(1), 30)
     .option(
       '--exaggeration <a>',
       'attraction multiplier over the first quarter of the epochs',
