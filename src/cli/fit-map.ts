@@ -22,7 +22,7 @@ import {
   type EngineOptions,
 } from './model-file.js';
 import { integer, number, sizes } from './options.js';
-import { formatCount, formatNumber, formatSeconds } from './progress.js';
+import { formatCount, formatNumber, formatSeconds, plural } from './progress.js';
 import { dataSource } from './task-options.js';
 
 interface FitMapCommandOptions extends DataOptions, EngineOptions {
@@ -212,7 +212,7 @@ async function runFitMap(dataOptions: DataOptions, options: FitMapCommandOptions
   });
   console.log(
     `wrote ${options.output}: map model (${options.latent}-D), ` +
-      `${formatCount(model.numParameters())} parameters, ${summary.epochsRun} epochs in ` +
+      `${formatCount(model.numParameters())} parameters, ${plural(summary.epochsRun, 'epoch')} in ` +
       formatSeconds(summary.seconds),
   );
   model.dispose();
