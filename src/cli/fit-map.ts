@@ -212,8 +212,8 @@ async function runFitMap(dataOptions: DataOptions, options: FitMapCommandOptions
   });
   console.log(
     `wrote ${options.output}: map model (${options.latent}-D), ` +
-      `${formatCount(model.numParameters())} parameters, ${plural(summary.epochsRun, 'epoch')} in ` +
-      formatSeconds(summary.seconds),
+      `${formatCount(model.numParameters())} parameters, ` +
+      `${plural(summary.epochsRun, 'epoch')} in ${formatSeconds(summary.seconds)}`,
   );
   model.dispose();
 }
