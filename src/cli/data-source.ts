@@ -45,6 +45,13 @@ export interface ReadData {
 export interface DataSourceRecord {
   data: string;
   reader: ReaderKind;
+  /** `--limit` of training: the model saw only the first `limit` samples of `data`. */
+  limit?: number;
+}
+
+/** The record of a training data source, with its `--limit` when one was given. */
+export function sourceRecord(spec: string, reader: ReaderKind, limit?: number): DataSourceRecord {
+  return limit === undefined ? { data: spec, reader } : { data: spec, reader, limit };
 }
 
 const SOURCES =

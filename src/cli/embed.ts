@@ -26,7 +26,7 @@ import {
 } from './model-file.js';
 import { integer } from './options.js';
 import { formatCount, formatSeconds } from './progress.js';
-import { dataSource, readTrainingData } from './task-options.js';
+import { dataSource, readTrainingData, recordedLimit } from './task-options.js';
 
 interface EmbedOptions extends DataOptions, EngineOptions {
   model: string;
@@ -35,7 +35,7 @@ interface EmbedOptions extends DataOptions, EngineOptions {
   title?: string;
   trainData?: string;
   trainLabels?: string;
-  trainLimit: number;
+  trainLimit?: number;
   trustPoints: number;
   k: number;
   batchSize: number;
@@ -77,9 +77,9 @@ export function embedCommand(): Command {
     .option('--train-labels <file>', 'labels of an IDX or .npy training data file')
     .option(
       '--train-limit <n>',
-      'training points the k-NN classifier is fitted on, at most',
+      'training points the k-NN classifier is fitted on, at most (default: the --limit the ' +
+        'model was trained with, else 60000)',
       integer(1),
-      60_000,
     )
     .option(
       '--trust-points <n>',
@@ -240,12 +240,13 @@ async function measure(
     return { ...result, knnMissing: missing };
   }
 
+  const limit = options.trainLimit ?? recordedLimit(loaded, options.trainData) ?? 60_000;
   const { dataset: training } = await readTrainingData(
     loaded,
     trainSource,
     '--train-data',
     'the k-NN classifier is fitted on it',
-    { labels: options.trainLabels, limit: options.trainLimit },
+    { labels: options.trainLabels, limit },
   );
   if (!training.labels) {
     const why = `${training.source} has no labels (give --train-labels)`;

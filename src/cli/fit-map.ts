@@ -9,12 +9,7 @@
 import { Command, Option } from 'commander';
 
 import { api, printNotices } from './api.js';
-import {
-  addDataOptions,
-  readData,
-  type DataOptions,
-  type DataSourceRecord,
-} from './data-source.js';
+import { addDataOptions, readData, type DataOptions, sourceRecord } from './data-source.js';
 import {
   addEngineOptions,
   applyEngineOptions,
@@ -203,7 +198,7 @@ async function runFitMap(dataOptions: DataOptions, options: FitMapCommandOptions
       ),
   });
 
-  const source: DataSourceRecord = { data: spec, reader };
+  const source = sourceRecord(spec, reader, options.limit);
   aekit.saveModel(options.output, model, {
     preprocessing: dataset.preprocessing,
     data: aekit.dataRecord(dataset),

@@ -105,7 +105,10 @@ function lines(loaded: LoadedModel, parameters: number, bytes: number): string[]
     rows.push(['labels', `${data.labelNames.length} classes (${shown}${more})`]);
   }
   const source = loaded.extras.cli as DataSourceRecord | undefined;
-  if (source) rows.push(['read with', `--data ${source.data} (${source.reader} reader)`]);
+  if (source) {
+    const limit = source.limit === undefined ? '' : ` --limit ${source.limit}`;
+    rows.push(['read with', `--data ${source.data}${limit} (${source.reader} reader)`]);
+  }
   const steps = loaded.preprocessing.map(describeStep);
   rows.push(['preprocessing', steps.length > 0 ? steps.join('; ') : 'none']);
 

@@ -40,9 +40,21 @@ export async function requireVae(loaded: LoadedModel, command: string): Promise<
 }
 
 /**
+ * The `--limit` a model was trained with, when `source` (undefined: the recorded one) is the
+ * source it was trained on.
+ */
+export function recordedLimit(loaded: LoadedModel, source: string | undefined): number | undefined {
+  const recorded = loaded.extras.cli as DataSourceRecord | undefined;
+  if (recorded === undefined || (source !== undefined && source !== recorded.data))
+    return undefined;
+  return recorded.limit;
+}
+
+/**
  * Reads the data a model was trained on: `source` when given, else the source that
- * `aekit train` recorded in the model file. A model trained through the API records none;
- * then `flag` must name one, and `why` says what it is for.
+ * `aekit train` recorded in the model file, cut to the recorded `--limit` unless
+ * `options.limit` says otherwise. A model trained through the API records none; then `flag`
+ * must name one, and `why` says what it is for.
  */
 export async function readTrainingData(
   loaded: LoadedModel,
@@ -61,7 +73,8 @@ export async function readTrainingData(
         `(${why}), got none: pass ${flag} SOURCE`,
     );
   }
-  return readData({ ...options, data }, loaded);
+  const limit = options.limit ?? recordedLimit(loaded, source);
+  return readData({ ...options, data, ...(limit === undefined ? {} : { limit }) }, loaded);
 }
 
 /** The label text of each class index: the dataset's names, or the index itself. */

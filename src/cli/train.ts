@@ -8,12 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 
 import { api, printNotices } from './api.js';
-import {
-  addDataOptions,
-  readData,
-  type DataOptions,
-  type DataSourceRecord,
-} from './data-source.js';
+import { addDataOptions, readData, type DataOptions, sourceRecord } from './data-source.js';
 import type { Corruption, Dataset, ModelConfig, Schedule, TrainOptions } from '../index.js';
 import {
   addEngineOptions,
@@ -198,7 +193,7 @@ async function runTrain(options: TrainCommandOptions, command: Command): Promise
     );
   }
 
-  const source: DataSourceRecord = { data: spec, reader };
+  const source = sourceRecord(spec, reader, options.limit);
   const codec = await codecExtras(model, trainOptions.train);
   aekit.saveModel(options.output, model, {
     preprocessing: dataset.preprocessing,

@@ -50,26 +50,23 @@ before(async () => {
 test('fit-map --loss tsne: 3 x perplexity neighbours, and a map that embeds', async () => {
   const args = [
     'fit-map',
-    '--data',
-    'train.npy',
-    '--hidden',
-    '32',
-    '--epochs',
-    '3',
-    '--loss',
-    'tsne',
+    ...['--data', 'train.npy', '--limit', '200'],
+    ...['--hidden', '32', '--epochs', '3', '--loss', 'tsne'],
   ];
   const fit = await succeed(
-    [...args, '--perplexity', '5', '--batch-size', '150', '-o', 'tsne.aekit'],
+    [...args, '--perplexity', '5', '--batch-size', '100', '-o', 'tsne.aekit'],
     dir,
   );
-  assert.match(fit.stderr, /300 samples, 15-nearest-neighbour graph in /);
+  assert.match(fit.stderr, /200 samples, 15-nearest-neighbour graph in /);
   assert.match(fit.stderr, /^epoch 3\/3 {2}neighbourhood [\d.]+ {2}reconstruction [\d.]+/m);
-  const result = await succeed(
-    ['embed', 'held.npy', '--model', 'tsne.aekit', '-o', 'tsne.csv', '--labels', 'held-labels.npy'],
-    dir,
-  );
+  const embed = ['embed', 'held.npy', '--model', 'tsne.aekit', '--labels', 'held-labels.npy'];
+  const train = ['--train-labels', 'train-labels.npy'];
+  const result = await succeed([...embed, ...train, '-o', 'tsne.csv'], dir);
   assert.match(result.stdout, /^mapped 60 samples of held\.npy with map/);
+  // The k-NN classifier is fitted on the 200 samples the map was fitted on, unless told.
+  assert.match(result.stdout, /5-NN accuracy [\d.]+ \(fitted on 200 training points\)/);
+  const more = await succeed([...embed, ...train, '--train-limit', '250', '-o', 'tsne2.csv'], dir);
+  assert.match(more.stdout, /5-NN accuracy [\d.]+ \(fitted on 250 training points\)/);
 });
 
 test('fit-map --cells: a t-SNE layout, its cells, and a map that embeds', async () => {

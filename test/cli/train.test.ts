@@ -42,7 +42,7 @@ interface ModelInfo {
     history: { epoch: number; validation?: { loss: number }; learningRate: number }[];
     options: Record<string, unknown>;
   };
-  extras: { cli: { data: string; reader: string } };
+  extras: { cli: { data: string; reader: string; limit?: number } };
   parameters: number;
 }
 
@@ -72,12 +72,13 @@ test('train on the bundled digits writes a model file that info describes', () =
   assert.deepEqual(saved.data.shape, [1, 28, 28]);
   assert.equal(saved.data.labelNames?.length, 10);
   assert.equal(saved.summary.epochsRun, 1);
-  assert.deepEqual(saved.extras.cli, { data: 'mnist', reader: 'mnist' });
+  assert.deepEqual(saved.extras.cli, { data: 'mnist', reader: 'mnist', limit: 100 });
 
   const text = ok(['info', 'digits.aekit'], dir).stdout;
   assert.match(text, /^model +dense, input \[1, 28, 28\], latent 4; 26,036 parameters$/m);
   assert.match(text, /^training +1 epoch in .*; final loss \S+$/m);
   assert.match(text, /^preprocessing +none$/m);
+  assert.match(text, /^read with +--data mnist --limit 100 \(mnist reader\)$/m);
 });
 
 test('--json prints the trainer events, and --resume continues from the checkpoint', () => {
