@@ -175,7 +175,7 @@ export async function lineChart(series: Series[], options: LineChartOptions): Pr
   const points = checkFlag(fn, 'options.points', opts.points, longest <= 60);
 
   const spec: TopLevelSpec = {
-    title,
+    title: { text: titleLines(title, width) },
     width,
     height,
     data: { values },
@@ -316,7 +316,7 @@ export async function scatterPlot(
   });
 
   const spec: TopLevelSpec = {
-    title,
+    title: { text: titleLines(title, width) },
     width,
     height,
     data: { values },
@@ -388,7 +388,7 @@ export async function barChart(bars: Bar[], options: BarChartOptions): Promise<s
   });
 
   const spec: TopLevelSpec = {
-    title,
+    title: { text: titleLines(title, width) },
     width,
     height,
     data: { values },
@@ -487,6 +487,28 @@ function checkFlag(fn: string, what: string, value: unknown, fallback: boolean):
   if (value === undefined) return fallback;
   checkType(typeof value === 'boolean', `${fn}: ${what}`, 'true or false', value);
   return value as boolean;
+}
+
+/**
+ * A title broken at spaces into lines that fit over a chart `width` pixels wide (a line per
+ * element, as Vega draws an array), so that a long title does not widen the canvas.
+ */
+function titleLines(title: string, width: number): string | string[] {
+  // Without a canvas Vega sizes text at 0.8 em per character: 12 pixels at the title's 15.
+  const perLine = Math.max(20, Math.floor(width / 12));
+  if (title.length <= perLine) return title;
+  const lines: string[] = [];
+  let line = '';
+  for (const word of title.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > perLine) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  lines.push(line);
+  return lines;
 }
 
 function checkSize(fn: string, what: string, value: unknown, fallback: number): number {

@@ -235,3 +235,18 @@ test('bad chart inputs are one-line errors naming the argument', async () => {
     },
   );
 });
+
+test('a long title wraps onto lines and leaves the canvas as wide as a short one', async () => {
+  const points = Float32Array.from([0, 0, 1, 1, 2, 0.5]);
+  const classes = Int32Array.from([0, 1, 1]);
+  const width = (svg: string) => Number(/<svg[^>]* width="([\d.]+)"/.exec(svg)?.[1]);
+  const short = await scatterPlot(points, classes, { title: 'Codes' });
+  const words = 'map.aekit on fashion-mnist:test: 5-NN accuracy 0.798 (fitted on 60000 training';
+  const long = `${words} points); trustworthiness 0.986 (k = 5, 10000 points)`;
+  const wrapped = await scatterPlot(points, classes, { title: long });
+  assert.equal(width(wrapped), width(short));
+  assert.ok(width(short) > 480, short.slice(0, 200));
+  const lines = [...wrapped.matchAll(/<tspan\b[^>]*>([^<]*)<\/tspan>/g)].map((m) => m[1]);
+  assert.ok(lines.length >= 2, wrapped.slice(0, 2000));
+  assert.equal(lines.join(' '), long);
+});
