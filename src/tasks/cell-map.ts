@@ -26,6 +26,8 @@ export interface CellMapSettings {
   decoderShare: number;
   schedule: 'cosine' | 'constant';
   tsneIterations: number;
+  /** Share of each sample's cell target spread over its graph neighbours' cells. */
+  neighbourShare: number;
   graph: NeighbourGraph;
   onEpoch?: (record: FitMapEpoch) => void;
   onLayout?: (iteration: number, divergence: number) => void;
@@ -69,6 +71,9 @@ export function fitCellMap(
     settings.schedule === 'cosine' ? new CosineAnnealingLR(optimizer, { tMax: epochs }) : null;
   const inputs = tensor(dataset.data, { shape: dataset.shape });
   const targets = tensor(assignment, { dtype: 'int64' }); // [n]
+  const share = settings.neighbourShare;
+  const softTargets = (index: Int32Array): Float32Array =>
+    neighbourTargets(index, assignment, graph, conditional, cells, share);
   const weight = model.config.reconstructionWeight;
   const history: FitMapEpoch[] = [];
   model.train();
@@ -85,7 +90,14 @@ export function fitCellMap(
           const index = tensor(order.subarray(start, start + size), { dtype: 'int64' });
           const x = inputs.indexSelect(0, index); // [b, ...]
           const scores = model.cellScores(x); // [b, cells]
-          const cellTerm = F.crossEntropy(scores, targets.indexSelect(0, index));
+          const cellTerm =
+            share > 0
+              ? tensor(softTargets(order.subarray(start, start + size)), { shape: [size, cells] })
+                  .mul(scores.logSoftmax(1))
+                  .sum(1)
+                  .mean()
+                  .neg()
+              : F.crossEntropy(scores, targets.indexSelect(0, index));
           // The order is random: the first share of the batch is an unbiased sample.
           const decoded = Math.max(1, Math.round(settings.decoderShare * size));
           const codes = model.codesOfScores(scores.narrow(0, 0, decoded)); // [decoded, 2]
@@ -122,6 +134,33 @@ export function fitCellMap(
     model.eval();
   }
   return history;
+}
+
+/**
+ * The cell targets of the samples `index` ([samples, cells] row-major): 1 - `share` on each
+ * sample's own cell, and `share` spread over the cells of its graph neighbours by their
+ * affinities p(j | i) (each row of `conditional` sums to 1). A share above 0 teaches the
+ * encoder where images like a sample lie in the layout, not only where t-SNE put that one.
+ */
+export function neighbourTargets(
+  index: Int32Array,
+  assignment: Int32Array,
+  graph: NeighbourGraph,
+  conditional: Float32Array,
+  cells: number,
+  share: number,
+): Float32Array {
+  const k = graph.k;
+  const out = new Float32Array(index.length * cells);
+  for (let row = 0; row < index.length; row++) {
+    const i = index[row];
+    const base = row * cells;
+    out[base + assignment[i]] += 1 - share;
+    for (let m = 0; m < k; m++) {
+      out[base + assignment[graph.indices[i * k + m]]] += share * conditional[i * k + m];
+    }
+  }
+  return out;
 }
 
 /** Throws when a step's loss terms are not finite (epoch and step counted from 0). */
