@@ -69,7 +69,10 @@ export function embedCommand(): Command {
   addDataOptions(command, false);
   command
     .option('--plot <file>', 'draw the map: map.svg or map.png (a 2-D code only)')
-    .option('--title <text>', 'title of the plot (default: the model and the numbers)')
+    .option(
+      '--title <text>',
+      'title of the plot (default: the model and the data; the numbers go under it)',
+    )
     .option(
       '--train-data <source>',
       'training data for the k-NN classifier (default: the source recorded by aekit train)',
@@ -144,7 +147,8 @@ async function runEmbed(dataOptions: DataOptions, options: EmbedOptions): Promis
   if (options.plot && plotFormat) {
     const name = loaded.path.replace(/^.*[\\/]/, '');
     const svg = await aekit.scatterPlot(codes, dataset.labels, {
-      title: options.title ?? `${name} on ${spec}: ${numbers}`,
+      title: options.title ?? `${name} on ${spec}`,
+      subtitle: plotNumbers(faithfulness),
       ...(dataset.labelNames ? { labelNames: dataset.labelNames } : {}),
     });
     await aekit.writeFileAtomic(
@@ -193,6 +197,12 @@ function describeFaithfulness(f: MapFaithfulness): string {
     `${knn}; trustworthiness ${f.trustworthiness.toFixed(4)} (k = ${f.k}, ` +
     `${formatCount(f.trustPoints)} points)`
   );
+}
+
+/** The faithfulness numbers in short, for a plot's subtitle. */
+function plotNumbers(f: MapFaithfulness): string {
+  const knn = f.knnAccuracy === null ? 'none' : f.knnAccuracy.toFixed(3);
+  return `${f.k}-NN accuracy ${knn}, trustworthiness ${f.trustworthiness.toFixed(3)} (k = ${f.k})`;
 }
 
 /** k-NN accuracy (when both sides are labelled and the data is held out) and trustworthiness. */

@@ -43,6 +43,8 @@ export interface LineChartOptions {
 export interface ScatterPlotOptions {
   /** Title above the chart. */
   title: string;
+  /** A line under the title, in smaller type: the numbers behind the chart, say. */
+  subtitle?: string;
   /** Legend entry of each label value: `labelNames[label]`. Default: the number itself. */
   labelNames?: string[];
   /** Dot diameter in pixels. Default: 5 up to 1,000 points, 3.5 up to 5,000, then 2.5. */
@@ -99,7 +101,16 @@ const CONFIG = {
   background: '#ffffff',
   padding: 12,
   view: { stroke: '#d0d7de' },
-  title: { fontSize: 15, fontWeight: 600, anchor: 'start', offset: 12, color: '#1f2328' },
+  title: {
+    fontSize: 15,
+    fontWeight: 600,
+    anchor: 'start',
+    offset: 12,
+    color: '#1f2328',
+    subtitleFontSize: 12,
+    subtitleColor: '#424a53',
+    subtitlePadding: 4,
+  },
   axis: {
     labelFontSize: 11,
     titleFontSize: 12,
@@ -315,8 +326,13 @@ export async function scatterPlot(
     return row;
   });
 
+  const subtitle =
+    opts.subtitle === undefined ? undefined : checkText(fn, 'options.subtitle', opts.subtitle);
   const spec: TopLevelSpec = {
-    title: { text: titleLines(title, width) },
+    title: {
+      text: titleLines(title, width),
+      ...(subtitle === undefined ? {} : { subtitle: titleLines(subtitle, width, 12) }),
+    },
     width,
     height,
     data: { values },
@@ -493,9 +509,10 @@ function checkFlag(fn: string, what: string, value: unknown, fallback: boolean):
  * A title broken at spaces into lines that fit over a chart `width` pixels wide (a line per
  * element, as Vega draws an array), so that a long title does not widen the canvas.
  */
-function titleLines(title: string, width: number): string | string[] {
+function titleLines(title: string, width: number, fontSize = 15): string | string[] {
   // Without a canvas Vega sizes text at 0.8 em per character: 12 pixels at the title's 15.
-  const perLine = Math.max(20, Math.floor(width / 12));
+  // The title starts over the y axis, about 50 pixels left of the plot.
+  const perLine = Math.max(20, Math.floor((width + 50) / (0.8 * fontSize)));
   if (title.length <= perLine) return title;
   const lines: string[] = [];
   let line = '';

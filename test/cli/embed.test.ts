@@ -127,7 +127,12 @@ test('coordinates with labels, a plot, and both numbers', async () => {
   assert.equal(lines.length, 61);
   const svg = readFileSync(path.join(dir, 'map.svg'), 'utf8');
   assert.match(svg, /^<svg/);
-  assert.match(svg, /5-NN accuracy/);
+  // The title names the model and data; the numbers, rounded, go on the line under it.
+  assert.match(svg, />map\.aekit on held\.npy</);
+  const short = `5-NN accuracy ${Number(numbers[1]).toFixed(3)}, trustworthiness ${Number(
+    numbers[2],
+  ).toFixed(3)} (k = 5)`;
+  assert.ok(svg.includes(`>${short}<`), svg.slice(0, 3000));
   for (const label of ['0', '1', '7']) assert.match(svg, new RegExp(`>${label}</text>`));
 
   const json = await succeed(
