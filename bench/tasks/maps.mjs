@@ -12,7 +12,7 @@
 //   node bench/tasks/maps.mjs [--datasets fashion,mnist] [--fashion-train 10000] [--test 2000] [--epochs 40]
 //     [--loss pairs|tsne] [--perplexity 30] [--exaggeration 1] [--batch-size auto] [--lr 0.001]
 //     [--neighbours auto] [--cells 0|auto|N] [--tsne-iterations 1000] [--cell-temperature 0.1]
-//     [--neighbour-share 0]
+//     [--neighbour-share 0] [--cell-offsets]
 //     [--umap false]
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -56,6 +56,8 @@ const o = args({
   cellTemperature: 0.1,
   // --neighbour-share S: share of each cell target spread over the graph neighbours' cells.
   neighbourShare: 0,
+  // --cell-offsets: the encoder also places each sample within its cell.
+  cellOffsets: false,
 });
 const dir = scratch('maps');
 const readArray = (file) => {
@@ -127,6 +129,7 @@ for (const name of o.datasets.split(',')) {
     perplexity: o.perplexity,
     cells,
     cellTemperature: o.cellTemperature,
+    cellOffsets: o.cellOffsets === true || o.cellOffsets === 'true',
   });
   // fitMap's defaults by loss: 15 neighbours for pairs, 3 x perplexity for tsne and cells.
   const neighbours =

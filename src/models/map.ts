@@ -72,6 +72,13 @@ export interface MapConfig {
    * held-out Fashion-MNIST neighbourhoods best (BENCHMARKS.md). Default: 0.1.
    */
   cellTemperature?: number;
+  /**
+   * With cells: the encoder also outputs an offset from the cell's centre, trained onto
+   * where t-SNE put the sample within its cell, and added to the code. Training samples then
+   * keep their places inside a cell instead of sharing its centre, and a new sample lands
+   * near the training samples it resembles most. Default: false.
+   */
+  cellOffsets?: boolean;
 }
 
 /** Steps of the bisection that calibrates each row of P to the perplexity. */
@@ -107,7 +114,13 @@ export function resolveMapConfig(
     ),
     cells: checkCells(c.cells ?? 0, common.latentDim),
     cellTemperature: checkNumber(c.cellTemperature ?? 0.1, 'config.cellTemperature', 1e-3),
+    cellOffsets: checkFlag(c.cellOffsets ?? false, 'config.cellOffsets'),
   };
+}
+
+function checkFlag(value: unknown, what: string): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(invalid(what, 'true or false', value));
+  return value;
 }
 
 function checkCells(cells: unknown, latentDim: number): number {
@@ -129,7 +142,8 @@ export class ParametricMap extends Autoencoder {
     super();
     this.config = config;
     const sizes = [sizeOf(config.inputShape), ...config.hidden, config.latentDim];
-    const encoderSizes = config.cells > 0 ? [...sizes.slice(0, -1), config.cells] : sizes;
+    const outputs = config.cells + (config.cellOffsets ? config.latentDim : 0);
+    const encoderSizes = config.cells > 0 ? [...sizes.slice(0, -1), outputs] : sizes;
     this.encoder = this.registerModule('encoder', mlp(encoderSizes, config.activation));
     this.decoder = this.registerModule('decoder', mlp([...sizes].reverse(), config.activation));
     this.centres =
@@ -144,7 +158,10 @@ export class ParametricMap extends Autoencoder {
     return this.codesOfScores(out); // [batch, latentDim]
   }
 
-  /** The encoder's score of each cell: [batch, cells]. Only for a map with cells. */
+  /**
+   * The encoder's score of each cell: [batch, cells], followed by the offset from the centre
+   * ([batch, cells + latentDim]) with `cellOffsets`. Only for a map with cells.
+   */
   cellScores(x: Tensor): Tensor {
     if (this.centres === null) {
       throw new AekitError('BAD_INPUT', 'cellScores: this map has no cells (config.cells 0)');
@@ -152,12 +169,18 @@ export class ParametricMap extends Autoencoder {
     return this.encoder.forward(x.flatten(1));
   }
 
-  /** Codes from cell scores ([batch, cells]): the centres weighted by their softmax. */
+  /**
+   * Codes from the output of {@link cellScores}: the centres weighted by the softmax of the
+   * scores, plus the offset with `cellOffsets`.
+   */
   codesOfScores(scores: Tensor): Tensor {
     if (this.centres === null) {
       throw new AekitError('BAD_INPUT', 'codesOfScores: this map has no cells (config.cells 0)');
     }
-    return scores.div(this.config.cellTemperature).softmax(1).matmul(this.centres);
+    const { cells, cellTemperature, cellOffsets, latentDim } = this.config;
+    const weights = scores.narrow(1, 0, cells).div(cellTemperature).softmax(1);
+    const centre = weights.matmul(this.centres);
+    return cellOffsets ? centre.add(scores.narrow(1, cells, latentDim)) : centre;
   }
 
   decodeRaw(z: Tensor): Tensor {

@@ -71,6 +71,9 @@ export function fitCellMap(
     settings.schedule === 'cosine' ? new CosineAnnealingLR(optimizer, { tMax: epochs }) : null;
   const inputs = tensor(dataset.data, { shape: dataset.shape });
   const targets = tensor(assignment, { dtype: 'int64' }); // [n]
+  // With offsets: where t-SNE put each sample within its cell, scaled to unit mean square.
+  const offsetTargets = model.config.cellOffsets ? cellOffsets(layout, centres, assignment) : null;
+  const offsets = offsetTargets === null ? null : tensor(offsetTargets.offsets, { shape: [n, 2] });
   const share = settings.neighbourShare;
   const softTargets = (index: Int32Array): Float32Array =>
     neighbourTargets(index, assignment, graph, conditional, cells, share);
@@ -89,8 +92,9 @@ export function fitCellMap(
         const [cellLoss, reconstruction] = tidy(() => {
           const index = tensor(order.subarray(start, start + size), { dtype: 'int64' });
           const x = inputs.indexSelect(0, index); // [b, ...]
-          const scores = model.cellScores(x); // [b, cells]
-          const cellTerm =
+          const outputs = model.cellScores(x); // [b, cells (+ 2)]
+          const scores = outputs.narrow(1, 0, cells);
+          const choice =
             share > 0
               ? tensor(softTargets(order.subarray(start, start + size)), { shape: [size, cells] })
                   .mul(scores.logSoftmax(1))
@@ -98,9 +102,21 @@ export function fitCellMap(
                   .mean()
                   .neg()
               : F.crossEntropy(scores, targets.indexSelect(0, index));
+          const cellTerm =
+            offsets === null
+              ? choice
+              : choice.add(
+                  outputs
+                    .narrow(1, cells, 2)
+                    .sub(offsets.indexSelect(0, index))
+                    .pow(2)
+                    .sum(1)
+                    .mean()
+                    .div(offsetTargets?.scale ?? 1),
+                );
           // The order is random: the first share of the batch is an unbiased sample.
           const decoded = Math.max(1, Math.round(settings.decoderShare * size));
-          const codes = model.codesOfScores(scores.narrow(0, 0, decoded)); // [decoded, 2]
+          const codes = model.codesOfScores(outputs.narrow(0, 0, decoded)); // [decoded, 2]
           const rebuilt = reconstructionTerm(
             model.decodeRaw(codes),
             x.narrow(0, 0, decoded),
@@ -130,6 +146,7 @@ export function fitCellMap(
   } finally {
     inputs.dispose();
     targets.dispose();
+    offsets?.dispose();
     optimizer.dispose();
     model.eval();
   }
@@ -161,6 +178,26 @@ export function neighbourTargets(
     }
   }
   return out;
+}
+
+/**
+ * Each sample's place in its cell: `offsets`, its layout position less its cell's centre
+ * ([n, 2] row-major), and `scale`, their mean squared length (at least 1e-12).
+ */
+export function cellOffsets(
+  layout: Float32Array,
+  centres: Float32Array,
+  assignment: Int32Array,
+): { offsets: Float32Array; scale: number } {
+  const out = new Float32Array(layout.length);
+  let sum = 0;
+  for (let i = 0; i < assignment.length; i++) {
+    for (let d = 0; d < 2; d++) {
+      out[2 * i + d] = layout[2 * i + d] - centres[2 * assignment[i] + d];
+      sum += out[2 * i + d] ** 2;
+    }
+  }
+  return { offsets: out, scale: Math.max(1e-12, sum / assignment.length) };
 }
 
 /** Throws when a step's loss terms are not finite (epoch and step counted from 0). */
