@@ -101,6 +101,11 @@ export function resolveMapConfig(
   if (!Array.isArray(hidden)) {
     throw new TypeError(invalid('config.hidden', 'an array of positive integers', hidden));
   }
+  const cells = checkCells(c.cells ?? 0, common.latentDim);
+  const cellOffsets = checkFlag(c.cellOffsets ?? false, 'config.cellOffsets');
+  if (cellOffsets && cells === 0) {
+    throw new RangeError('config.cellOffsets: offsets are within cells, got config.cells 0');
+  }
   return {
     family: 'map',
     ...common,
@@ -112,9 +117,9 @@ export function resolveMapConfig(
       'config.reconstructionWeight',
       0,
     ),
-    cells: checkCells(c.cells ?? 0, common.latentDim),
+    cells,
     cellTemperature: checkNumber(c.cellTemperature ?? 0.1, 'config.cellTemperature', 1e-3),
-    cellOffsets: checkFlag(c.cellOffsets ?? false, 'config.cellOffsets'),
+    cellOffsets,
   };
 }
 

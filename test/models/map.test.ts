@@ -200,6 +200,7 @@ test('the generic trainer lowers the map loss, and the model file round-trips', 
     reconstructionWeight: 0.001,
     cells: 0,
     cellTemperature: 0.1,
+    cellOffsets: false,
   });
   const summary = train(model, dataset, { epochs: 30, batchSize: 50 });
   const first = summary.history[0].train.terms.neighbourhood;

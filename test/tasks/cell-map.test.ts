@@ -7,7 +7,7 @@ import { take } from '../../src/data/index.js';
 import { liveTensors, manualSeed, tensor } from '../../src/engine/index.js';
 import { ParametricMap, buildModel } from '../../src/models/index.js';
 import { embed, fitMap } from '../../src/tasks/index.js';
-import { neighbourTargets } from '../../src/tasks/cell-map.js';
+import { cellOffsets, neighbourTargets } from '../../src/tasks/cell-map.js';
 import { knnAccuracy, trustworthiness } from '../../src/metrics/index.js';
 import { SMALL_MAP, heldOutSplit } from './map-helpers.js';
 
@@ -118,4 +118,36 @@ test('neighbour targets: the own cell keeps 1 - share, neighbours share the rest
     () => fitMap(model, trainSet, { epochs: 1, neighbourShare: 1.5 }),
     /fitMap: options\.neighbourShare/,
   );
+});
+
+test('cell offsets: each sample keeps its place within its cell', () => {
+  const layout = Float32Array.from([0, 0, 2, 0, 10, 10, 10, 14]);
+  const centres = Float32Array.from([1, 0, 10, 12]);
+  const { offsets, scale } = cellOffsets(layout, centres, Int32Array.from([0, 0, 1, 1]));
+  assert.deepEqual(Array.from(offsets), [-1, 0, 1, 0, 0, -2, 0, 2]);
+  assert.equal(scale, (1 + 1 + 4 + 4) / 4);
+
+  // A map with offsets: training points spread within their cells instead of sitting on
+  // the centres, and held-out points still land in their cluster.
+  const { trainSet, heldOut } = heldOutSplit(6);
+  manualSeed(0);
+  const config = { ...SMALL_MAP, perplexity: 10, cells: 15, cellOffsets: true };
+  const model = buildModel(config) as ParametricMap;
+  fitMap(model, trainSet, { epochs: 20, tsneIterations: 300 });
+  assert.equal(model.config.cellOffsets, true);
+  const trainCodes = embed(model, trainSet);
+  const distinct = new Set(Array.from(trainCodes, (v) => v.toFixed(2)));
+  assert.ok(distinct.size > 100, `${distinct.size} distinct coordinates`);
+  const codes = embed(model, heldOut);
+  const trainLabels = trainSet.labels as Int32Array;
+  const knn = knnAccuracy(trainCodes, trainLabels, codes, heldOut.labels as Int32Array, { dim: 2 });
+  assert.ok(knn.accuracy >= 0.95, `5-NN accuracy ${knn.accuracy}`);
+  assert.throws(() => buildModel({ ...config, cellOffsets: 1 as never }), /config\.cellOffsets/);
+  assert.throws(
+    () => buildModel({ ...config, cells: 0 }),
+    /config\.cellOffsets: offsets are within cells, got config\.cells 0/,
+  );
+  // A model without the flag (as saved before it existed) has no offsets.
+  const plain = buildModel({ ...SMALL_MAP, cells: 15 }) as ParametricMap;
+  assert.equal(plain.config.cellOffsets, false);
 });
