@@ -11,8 +11,8 @@
 //
 //   node bench/tasks/maps.mjs [--datasets fashion,mnist] [--fashion-train 10000] [--test 2000] [--epochs 40]
 //     [--loss pairs|tsne] [--perplexity 30] [--exaggeration 1] [--batch-size auto] [--lr 0.001]
-//     [--neighbours auto] [--cells 0|auto|N] [--tsne-iterations 1000] [--cell-temperature 0.1]
-//     [--neighbour-share 0] [--cell-offsets]
+//     [--neighbours auto] [--cells 0|auto|N] [--tsne-iterations 1000] [--cell-temperature 0.05]
+//     [--neighbour-share 0] [--cell-offsets true|false]
 //     [--umap false]
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -53,11 +53,12 @@ const o = args({
   // training points. 0: none.
   cells: '0',
   tsneIterations: 1000,
-  cellTemperature: 0.1,
+  cellTemperature: 0.05,
   // --neighbour-share S: share of each cell target spread over the graph neighbours' cells.
   neighbourShare: 0,
-  // --cell-offsets: the encoder also places each sample within its cell.
-  cellOffsets: false,
+  // --cell-offsets false: every sample on its cell's centre (default: the encoder also
+  // places it within its cell).
+  cellOffsets: 'true',
 });
 const dir = scratch('maps');
 const readArray = (file) => {
@@ -129,7 +130,7 @@ for (const name of o.datasets.split(',')) {
     perplexity: o.perplexity,
     cells,
     cellTemperature: o.cellTemperature,
-    cellOffsets: o.cellOffsets === true || o.cellOffsets === 'true',
+    cellOffsets: cells > 0 && o.cellOffsets !== 'false',
   });
   // fitMap's defaults by loss: 15 neighbours for pairs, 3 x perplexity for tsne and cells.
   const neighbours =

@@ -29,6 +29,7 @@ interface FitMapCommandOptions extends DataOptions, EngineOptions {
   loss?: 'pairs' | 'tsne' | 'cells';
   cells: number;
   cellTemperature: number;
+  cellOffsets: boolean;
   tsneIterations: number;
   perplexity: number;
   exaggeration: number;
@@ -77,7 +78,11 @@ export function fitMapCommand(): Command {
       integer(0),
       0,
     )
-    .option('--cell-temperature <t>', 'softmax temperature over cells', number(0.001), 0.1)
+    .option('--cell-temperature <t>', 'softmax temperature over cells', number(0.001), 0.05)
+    .option(
+      '--no-cell-offsets',
+      "cells: put every sample on its cell's centre (default: also learn its place in the cell)",
+    )
     .option('--tsne-iterations <n>', 'iterations of the t-SNE layout (cells)', integer(1), 1000)
     .option(
       '--neighbours <k>',
@@ -165,6 +170,7 @@ async function runFitMap(dataOptions: DataOptions, options: FitMapCommandOptions
     reconstructionWeight: options.reconstructionWeight,
     cells: options.cells,
     cellTemperature: options.cellTemperature,
+    cellOffsets: options.cells > 0 && options.cellOffsets,
   }) as InstanceType<typeof aekit.ParametricMap>;
 
   const graphStart = Date.now();

@@ -121,7 +121,9 @@ export function describeModel(model: LoadedModel): string {
         ? `sequence (${config.kind})`
         : config.family === 'dense' && config.sparsity
           ? 'dense (sparse)'
-          : config.family;
+          : config.family === 'map' && config.cells > 0
+            ? `map (${config.cells} cells${config.cellOffsets ? ', with offsets' : ''})`
+            : config.family;
   return `${variant}, input [${config.inputShape.join(', ')}], latent ${config.latentDim}`;
 }
 

@@ -68,8 +68,9 @@ export interface MapConfig {
    */
   cells?: number;
   /**
-   * Temperature of the softmax over cells: lower chooses more sharply. 0.1 to 0.2 kept
-   * held-out Fashion-MNIST neighbourhoods best (BENCHMARKS.md). Default: 0.1.
+   * Temperature of the softmax over cells: lower chooses more sharply. 0.05 kept the
+   * neighbourhoods of Fashion-MNIST training images held out from the fit best, with and
+   * without offsets (BENCHMARKS.md, Maps). Default: 0.05.
    */
   cellTemperature?: number;
   /**
@@ -118,7 +119,7 @@ export function resolveMapConfig(
       0,
     ),
     cells,
-    cellTemperature: checkNumber(c.cellTemperature ?? 0.1, 'config.cellTemperature', 1e-3),
+    cellTemperature: checkNumber(c.cellTemperature ?? 0.05, 'config.cellTemperature', 1e-3),
     cellOffsets,
   };
 }

@@ -94,7 +94,10 @@ test('fit-map --cells: a t-SNE layout, its cells, and a map that embeds', async 
     ],
     dir,
   );
-  assert.match(result.stdout, /^mapped 60 samples of held\.npy with map/);
+  assert.match(
+    result.stdout,
+    /^mapped 60 samples of held\.npy with map \(15 cells, with offsets\)/,
+  );
   // info describes a fitted map (it failed on any fitMap model before).
   const info = await succeed(['info', 'cells.aekit'], dir);
   const layout =
@@ -104,6 +107,18 @@ test('fit-map --cells: a t-SNE layout, its cells, and a map that embeds', async 
     info.stdout,
     / of 250 iterations in .*; final neighbourhood [\d.]+, reconstruction /,
   );
+  assert.match(info.stdout, /^model +map \(15 cells, with offsets\), input \[1, 28, 28\]/m);
+  const centred = await succeed(
+    [
+      'fit-map',
+      ...['--data', 'train.npy', '--hidden', '32', '--epochs', '1', '--cells', '15'],
+      ...['--tsne-iterations', '50', '--no-cell-offsets', '-o', 'centred.aekit'],
+    ],
+    dir,
+  );
+  assert.match(centred.stdout, /^wrote centred\.aekit: map model \(2-D\)/);
+  const centredInfo = await succeed(['info', 'centred.aekit'], dir);
+  assert.match(centredInfo.stdout, /^model +map \(15 cells\), input /m);
   const plain = await succeed(['info', 'map.aekit'], dir);
   assert.match(plain.stdout, /^training +6 epochs of fitMap \(loss pairs, 15 neighbours\) in /m);
 });

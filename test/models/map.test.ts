@@ -199,7 +199,7 @@ test('the generic trainer lowers the map loss, and the model file round-trips', 
     degreesOfFreedom: 1,
     reconstructionWeight: 0.001,
     cells: 0,
-    cellTemperature: 0.1,
+    cellTemperature: 0.05,
     cellOffsets: false,
   });
   const summary = train(model, dataset, { epochs: 30, batchSize: 50 });
