@@ -7,7 +7,9 @@
  * in one of the cells it hesitates between, not midway between them as a smooth regression
  * onto the t-SNE map puts it. This is parametric t-SNE distilled into a classifier over
  * regions of the map; on Fashion-MNIST it keeps held-out neighbourhoods far better than a
- * regression onto the same map (BENCHMARKS.md, Maps).
+ * regression onto the same map (BENCHMARKS.md, Maps). With `config.cellOffsets` the encoder
+ * also learns each sample's place within its cell (squared error, scaled to unit mean
+ * square, added to the cross-entropy), so that a cell's samples do not all share its centre.
  */
 import { AekitError, F, noGrad, tensor, tidy } from '../engine/index.js';
 import { Dataset, permutation } from '../data/index.js';
@@ -36,7 +38,8 @@ export interface CellMapSettings {
 /**
  * Lays out `dataset` by t-SNE, cuts the layout into the model's cells, sets the model's
  * centres, and trains its encoder and decoder for `settings.epochs`. Returns the epochs'
- * records (the neighbourhood term is the mean cross-entropy of the cells).
+ * records (the neighbourhood term is the mean cross-entropy of the cells, plus the offsets'
+ * scaled squared error with `cellOffsets`).
  */
 export function fitCellMap(
   model: ParametricMap,
