@@ -12,7 +12,7 @@
 //   node bench/tasks/maps.mjs [--datasets fashion,mnist] [--fashion-train 10000] [--test 2000] [--epochs 40]
 //     [--loss pairs|tsne] [--perplexity 30] [--exaggeration 1] [--batch-size auto] [--lr 0.001]
 //     [--neighbours auto] [--cells 0|auto|N] [--tsne-iterations 1000] [--cell-temperature 0.05]
-//     [--neighbour-share 0] [--cell-offsets true|false]
+//     [--cell-offsets true|false]
 //     [--umap false]
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -54,8 +54,6 @@ const o = args({
   cells: '0',
   tsneIterations: 1000,
   cellTemperature: 0.05,
-  // --neighbour-share S: share of each cell target spread over the graph neighbours' cells.
-  neighbourShare: 0,
   // --cell-offsets false: every sample on its cell's centre (default: the encoder also
   // places it within its cell).
   cellOffsets: 'true',
@@ -147,7 +145,6 @@ for (const name of o.datasets.split(',')) {
     epochs: o.epochs,
     loss,
     tsneIterations: o.tsneIterations,
-    neighbourShare: o.neighbourShare,
     batchSize: o.batchSize === 'auto' ? undefined : Number(o.batchSize),
     learningRate: o.lr,
     exaggeration: o.exaggeration,

@@ -28,8 +28,6 @@ export interface CellMapSettings {
   decoderShare: number;
   schedule: 'cosine' | 'constant';
   tsneIterations: number;
-  /** Share of each sample's cell target spread over its graph neighbours' cells. */
-  neighbourShare: number;
   graph: NeighbourGraph;
   onEpoch?: (record: FitMapEpoch) => void;
   onLayout?: (iteration: number, divergence: number) => void;
@@ -77,9 +75,6 @@ export function fitCellMap(
   // With offsets: where t-SNE put each sample within its cell, scaled to unit mean square.
   const offsetTargets = model.config.cellOffsets ? cellOffsets(layout, centres, assignment) : null;
   const offsets = offsetTargets === null ? null : tensor(offsetTargets.offsets, { shape: [n, 2] });
-  const share = settings.neighbourShare;
-  const softTargets = (index: Int32Array): Float32Array =>
-    neighbourTargets(index, assignment, graph, conditional, cells, share);
   const weight = model.config.reconstructionWeight;
   const history: FitMapEpoch[] = [];
   model.train();
@@ -97,14 +92,7 @@ export function fitCellMap(
           const x = inputs.indexSelect(0, index); // [b, ...]
           const outputs = model.cellScores(x); // [b, cells (+ 2)]
           const scores = outputs.narrow(1, 0, cells);
-          const choice =
-            share > 0
-              ? tensor(softTargets(order.subarray(start, start + size)), { shape: [size, cells] })
-                  .mul(scores.logSoftmax(1))
-                  .sum(1)
-                  .mean()
-                  .neg()
-              : F.crossEntropy(scores, targets.indexSelect(0, index));
+          const choice = F.crossEntropy(scores, targets.indexSelect(0, index));
           const cellTerm =
             offsets === null
               ? choice
@@ -154,53 +142,6 @@ export function fitCellMap(
     model.eval();
   }
   return history;
-}
-
-/**
- * The cell targets of the samples `index` ([samples, cells] row-major): 1 - `share` on each
- * sample's own cell, and `share` spread over the cells of its graph neighbours by their
- * affinities p(j | i) (each row of `conditional` sums to 1). A share above 0 teaches the
- * encoder where images like a sample lie in the layout, not only where t-SNE put that one.
- */
-export function neighbourTargets(
-  index: Int32Array,
-  assignment: Int32Array,
-  graph: NeighbourGraph,
-  conditional: Float32Array,
-  cells: number,
-  share: number,
-): Float32Array {
-  const k = graph.k;
-  const out = new Float32Array(index.length * cells);
-  for (let row = 0; row < index.length; row++) {
-    const i = index[row];
-    const base = row * cells;
-    out[base + assignment[i]] += 1 - share;
-    for (let m = 0; m < k; m++) {
-      out[base + assignment[graph.indices[i * k + m]]] += share * conditional[i * k + m];
-    }
-  }
-  return out;
-}
-
-/**
- * Each sample's place in its cell: `offsets`, its layout position less its cell's centre
- * ([n, 2] row-major), and `scale`, their mean squared length (at least 1e-12).
- */
-export function cellOffsets(
-  layout: Float32Array,
-  centres: Float32Array,
-  assignment: Int32Array,
-): { offsets: Float32Array; scale: number } {
-  const out = new Float32Array(layout.length);
-  let sum = 0;
-  for (let i = 0; i < assignment.length; i++) {
-    for (let d = 0; d < 2; d++) {
-      out[2 * i + d] = layout[2 * i + d] - centres[2 * assignment[i] + d];
-      sum += out[2 * i + d] ** 2;
-    }
-  }
-  return { offsets: out, scale: Math.max(1e-12, sum / assignment.length) };
 }
 
 /** Throws when a step's loss terms are not finite (epoch and step counted from 0). */

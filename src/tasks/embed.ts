@@ -145,12 +145,6 @@ export interface FitMapOptions {
   /** Iterations of the t-SNE layout, for 'cells'. Default: 1000. */
   tsneIterations?: number;
   /**
-   * For 'cells': the share of each sample's target spread over the cells of its graph
-   * neighbours, weighted by their perplexity-calibrated affinities; the rest stays on the
-   * sample's own cell. Default: 0 (each sample's own cell only).
-   */
-  neighbourShare?: number;
-  /**
    * Called as the t-SNE layout of 'cells' proceeds (every 50 iterations and after the last)
    * with the iterations done and the layout's KL divergence.
    */
@@ -217,7 +211,6 @@ export interface FitMapSummary {
     loss: 'pairs' | 'tsne' | 'cells';
     batchSize: number;
     tsneIterations?: number;
-    neighbourShare?: number;
     learningRate: number;
     neighbours: number;
     decoderShare: number;
@@ -265,12 +258,6 @@ export function fitMap(
   const tsneIterations = checkInteger(
     options.tsneIterations ?? 1000,
     'fitMap: options.tsneIterations',
-    1,
-  );
-  const neighbourShare = checkNumber(
-    options.neighbourShare ?? 0,
-    'fitMap: options.neighbourShare',
-    0,
     1,
   );
   const learningRate = checkNumber(options.learningRate ?? 1e-3, 'fitMap: options.learningRate', 0);
@@ -334,7 +321,7 @@ export function fitMap(
       epochs,
       loss,
       batchSize,
-      ...(loss === 'cells' ? { tsneIterations, neighbourShare } : {}),
+      ...(loss === 'cells' ? { tsneIterations } : {}),
       learningRate,
       neighbours: graph.k,
       decoderShare,
@@ -350,7 +337,6 @@ export function fitMap(
       fitCellMap(model, dataset, {
         ...settings,
         tsneIterations,
-        neighbourShare,
         graph,
         onEpoch: options.onEpoch,
         onLayout: options.onLayout,

@@ -7,7 +7,7 @@ import { take } from '../../src/data/index.js';
 import { liveTensors, manualSeed, tensor } from '../../src/engine/index.js';
 import { ParametricMap, buildModel } from '../../src/models/index.js';
 import { embed, fitMap } from '../../src/tasks/index.js';
-import { cellOffsets, neighbourTargets } from '../../src/tasks/cell-map.js';
+import { cellOffsets } from '../../src/tasks/cell-map.js';
 import { knnAccuracy, trustworthiness } from '../../src/metrics/index.js';
 import { SMALL_MAP, heldOutSplit } from './map-helpers.js';
 
@@ -78,45 +78,6 @@ test('a map with cells lays out t-SNE cells and puts held-out points in their cl
         {} as never,
       ),
     /a map with cells is trained by fitMap/,
-  );
-});
-
-test('neighbour targets: the own cell keeps 1 - share, neighbours share the rest', () => {
-  // Three points, two neighbours each; cells 0, 1, 1.
-  const graph = {
-    n: 3,
-    k: 2,
-    indices: Int32Array.from([1, 2, 0, 2, 0, 1]),
-    distances: new Float32Array(6),
-  };
-  const conditional = Float32Array.from([0.75, 0.25, 0.5, 0.5, 1, 0]);
-  const assignment = Int32Array.from([0, 1, 1]);
-  const rows = neighbourTargets(Int32Array.from([0, 2]), assignment, graph, conditional, 2, 0.4);
-  // Point 0 (cell 0): 0.6 own; its neighbours 1 and 2 are both in cell 1.
-  // Point 2 (cell 1): 0.6 own; neighbour 0 (cell 0) holds all its affinity.
-  assert.deepEqual(
-    Array.from(rows, (v) => Math.round(v * 1e6) / 1e6),
-    [0.6, 0.4, 0.4, 0.6],
-  );
-  const none = neighbourTargets(Int32Array.from([1]), assignment, graph, conditional, 2, 0);
-  assert.deepEqual(Array.from(none), [0, 1]);
-
-  // Fitting with a share trains too, and records it.
-  const { trainSet } = heldOutSplit(6);
-  manualSeed(0);
-  const model = buildModel({ ...SMALL_MAP, perplexity: 10, cells: 15 }) as ParametricMap;
-  const losses: number[] = [];
-  const summary = fitMap(model, trainSet, {
-    epochs: 10,
-    tsneIterations: 300,
-    neighbourShare: 0.5,
-    onEpoch: (r) => losses.push(r.neighbourhood),
-  });
-  assert.equal(summary.options.neighbourShare, 0.5);
-  assert.ok(losses[9] < 0.9 * losses[0], `${losses}`);
-  assert.throws(
-    () => fitMap(model, trainSet, { epochs: 1, neighbourShare: 1.5 }),
-    /fitMap: options\.neighbourShare/,
   );
 });
 
