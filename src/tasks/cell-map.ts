@@ -144,6 +144,26 @@ export function fitCellMap(
   return history;
 }
 
+/**
+ * Each sample's place in its cell: `offsets`, its layout position less its cell's centre
+ * ([n, 2] row-major), and `scale`, their mean squared length (at least 1e-12).
+ */
+export function cellOffsets(
+  layout: Float32Array,
+  centres: Float32Array,
+  assignment: Int32Array,
+): { offsets: Float32Array; scale: number } {
+  const out = new Float32Array(layout.length);
+  let sum = 0;
+  for (let i = 0; i < assignment.length; i++) {
+    for (let d = 0; d < 2; d++) {
+      out[2 * i + d] = layout[2 * i + d] - centres[2 * assignment[i] + d];
+      sum += out[2 * i + d] ** 2;
+    }
+  }
+  return { offsets: out, scale: Math.max(1e-12, sum / assignment.length) };
+}
+
 /** Throws when a step's loss terms are not finite (epoch and step counted from 0). */
 export function checkFiniteStep(terms: number[], epoch: number, step: number): void {
   if (terms.every(Number.isFinite)) return;
