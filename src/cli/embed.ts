@@ -199,6 +199,12 @@ function describeFaithfulness(f: MapFaithfulness): string {
   );
 }
 
+/** The first three names, and how many more. */
+function shortList(names: string[]): string {
+  const more = names.length > 3 ? `, ... ${names.length} in all` : '';
+  return names.slice(0, 3).join(', ') + more;
+}
+
 /** The faithfulness numbers in short, for a plot's subtitle. */
 function plotNumbers(f: MapFaithfulness): string {
   const knn = f.knnAccuracy === null ? 'none' : f.knnAccuracy.toFixed(3);
@@ -261,6 +267,14 @@ async function measure(
   if (!training.labels) {
     const why = `${training.source} has no labels (give --train-labels)`;
     printNotices([`${options.k}-NN accuracy needs labelled training data: ${why}`]);
+    return { ...result, knnMissing: why };
+  }
+  const [heldNames, trainNames] = [dataset.labelNames, training.labelNames];
+  if (heldNames && trainNames && heldNames.join('\n') !== trainNames.join('\n')) {
+    const why =
+      `${spec}'s classes (${shortList(heldNames)}) are not those of ${training.source} ` +
+      `(${shortList(trainNames)})`;
+    printNotices([`${options.k}-NN accuracy needs held-out data of the training classes: ${why}`]);
     return { ...result, knnMissing: why };
   }
   const trainCodes = aekit.embed(loaded.model, training, options.batchSize);

@@ -109,8 +109,25 @@ export function fitMapCommand(): Command {
   addEngineOptions(command);
   return command.action(async (data: string | undefined, options: FitMapCommandOptions) => {
     await applyEngineOptions(options);
+    await checkCellOptions(command, options);
     await runFitMap(await dataSource(data, options), options);
   });
+}
+
+/** Refuses the options of a map with cells on a map without them, rather than ignoring them. */
+async function checkCellOptions(command: Command, options: FitMapCommandOptions): Promise<void> {
+  if (options.cells > 0) return;
+  const cellOnly: [string, string][] = [
+    ['--cell-temperature', 'cellTemperature'],
+    ['--no-cell-offsets', 'cellOffsets'],
+    ['--tsne-iterations', 'tsneIterations'],
+  ];
+  for (const [flag, key] of cellOnly) {
+    if (command.getOptionValueSource(key) === 'cli') {
+      const { AekitError } = await api();
+      throw new AekitError('BAD_INPUT', `${flag}: applies to a map with --cells N, got no --cells`);
+    }
+  }
 }
 
 async function runFitMap(dataOptions: DataOptions, options: FitMapCommandOptions): Promise<void> {

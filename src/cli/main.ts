@@ -2,7 +2,7 @@
  * The aekit command line. Each command lives in its own file and loads the engine only
  * when it runs, so `aekit --help` works without the native addon.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help, type Option } from 'commander';
 import { EXIT, reportError } from './errors.js';
 import { compressCommand } from './compress.js';
 import { decompressCommand } from './decompress.js';
@@ -26,6 +26,14 @@ const OUTPUT = {
     write(text.replace(/^error: /, 'aekit: ')),
 };
 
+/** Help that marks the options a command cannot run without. */
+const HELP = {
+  optionDescription(option: Option): string {
+    const text = new Help().optionDescription(option);
+    return option.mandatory ? `${text} (required)` : text;
+  },
+};
+
 export function program(): Command {
   const root = new Command('aekit')
     .description('Autoencoders on libtorch: train, compress, denoise, map, generate, score')
@@ -46,7 +54,9 @@ export function program(): Command {
   root.addCommand(fitMapCommand());
   root.addCommand(compressCommand());
   root.addCommand(decompressCommand());
-  for (const command of root.commands) command.exitOverride().configureOutput(OUTPUT);
+  for (const command of root.commands) {
+    command.exitOverride().configureOutput(OUTPUT).configureHelp(HELP);
+  }
   return root;
 }
 

@@ -238,6 +238,18 @@ test('bad input is one line naming the file and field, with exit code 2', async 
     dir,
     /few\.npy: samples: expected more than --neighbours 6, got 5/,
   );
+  // The options of a map with cells are refused without --cells, not ignored.
+  for (const [flag, ...value] of [
+    ['--cell-temperature', '0.2'],
+    ['--no-cell-offsets'],
+    ['--tsne-iterations', '100'],
+  ]) {
+    await badInput(
+      ['fit-map', 'train.npy', '-o', 'm.aekit', flag, ...value],
+      dir,
+      new RegExp(`^aekit: ${flag}: applies to a map with --cells N, got no --cells$`),
+    );
+  }
   await badInput(
     ['fit-map', 'train.npy', '-o', 'm.aekit', '--loss', 'umap'],
     dir,
@@ -268,4 +280,25 @@ test('bad input is one line naming the file and field, with exit code 2', async 
     dir,
     /'--latent <size>' argument '4' is invalid/,
   );
+});
+
+test('held-out data of other classes than the training data gets no 5-NN accuracy', async () => {
+  await succeed(
+    [
+      'fit-map',
+      ...['--data', 'fashion-mnist:test', '--limit', '200', '--hidden', '16'],
+      ...['--epochs', '1', '-o', 'fashion.aekit'],
+    ],
+    dir,
+  );
+  const result = await succeed(
+    ['embed', '--model', 'fashion.aekit', '--data', 'mnist', '--limit', '100', '-o', 'x.csv'],
+    dir,
+  );
+  assert.match(
+    result.stderr,
+    /5-NN accuracy needs held-out data of the training classes: mnist's classes \(0, 1, 2, \.\.\. 10 in all\) are not those of .*t10k-images-idx3-ubyte.* \(T-shirt\/top, Trouser, Pullover, \.\.\. 10 in all\)/,
+  );
+  assert.match(result.stdout, /5-NN accuracy: none \(mnist's classes /);
+  assert.match(result.stdout, /trustworthiness [\d.]+ \(k = 5, 100 points\)/);
 });

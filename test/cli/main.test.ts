@@ -21,6 +21,21 @@ test('aekit --help works without the native addon', () => {
   assert.match(run.stdout, /info/);
 });
 
+test("a command's help marks the options it cannot run without", () => {
+  const run = aekit(['embed', '--help'], { AEKIT_ADDON: '/nonexistent/aekit.node' });
+  assert.equal(run.code, 0);
+  const help = run.stdout.replace(/\s+/g, ' ');
+  assert.match(
+    help,
+    /-o, --output <file> coordinates: coords\.csv, coords\.json or coords\.npy \(required\)/,
+  );
+  assert.match(
+    help,
+    /--model <file> model file written by aekit train or aekit fit-map \(required\)/,
+  );
+  assert.doesNotMatch(help, /--plot <file> [^-]*\(required\)/);
+});
+
 test('without the addon, a command fails with one line saying what to install', () => {
   const run = aekit(['info'], { AEKIT_ADDON: '/nonexistent/aekit.node' });
   assert.equal(run.code, 1);
