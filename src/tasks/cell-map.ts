@@ -11,7 +11,7 @@
  * also learns each sample's place within its cell (squared error, scaled to unit mean
  * square, added to the cross-entropy), so that a cell's samples do not all share its centre.
  */
-import { AekitError, F, noGrad, tensor, tidy } from '../engine/index.js';
+import { AekitError, F, Tensor, noGrad, tensor, tidy } from '../engine/index.js';
 import { Dataset, permutation } from '../data/index.js';
 import { ParametricMap, neighbourAffinities, reconstructionTerm } from '../models/index.js';
 import { Adam, CosineAnnealingLR } from '../optim/index.js';
@@ -73,9 +73,9 @@ export function fitCellMap(
   const inputs = tensor(dataset.data, { shape: dataset.shape });
   const targets = tensor(assignment, { dtype: 'int64' }); // [n]
   // With offsets: where t-SNE put each sample within its cell, scaled to unit mean square.
-  const offsetTargets = model.config.cellOffsets ? cellOffsets(layout, centres, assignment) : null;
-  const offsets = offsetTargets === null ? null : tensor(offsetTargets.offsets, { shape: [n, 2] });
-  const weight = model.config.reconstructionWeight;
+  const places = model.config.cellOffsets ? cellOffsets(layout, centres, assignment) : null;
+  const offsets = places === null ? null : tensor(places.offsets, { shape: [n, 2] });
+  const offsetScale = places?.scale ?? 1;
   const history: FitMapEpoch[] = [];
   model.train();
   try {
@@ -103,21 +103,12 @@ export function fitCellMap(
                     .pow(2)
                     .sum(1)
                     .mean()
-                    .div(offsetTargets?.scale ?? 1),
+                    .div(offsetScale),
                 );
           // The order is random: the first share of the batch is an unbiased sample.
           const decoded = Math.max(1, Math.round(settings.decoderShare * size));
           const codes = model.codesOfScores(outputs.narrow(0, 0, decoded)); // [decoded, 2]
-          const rebuilt = reconstructionTerm(
-            model.decodeRaw(codes),
-            x.narrow(0, 0, decoded),
-            model.config.likelihood,
-          ).mean();
-          const total = cellTerm.add(rebuilt, weight);
-          optimizer.zeroGrad();
-          total.backward();
-          optimizer.step();
-          return [cellTerm.item(), rebuilt.item()];
+          return mapStep(model, optimizer, cellTerm, x, codes);
         });
         checkFiniteStep([cellLoss, reconstruction], epoch, steps);
         cellTotal += cellLoss;
@@ -142,6 +133,30 @@ export function fitCellMap(
     model.eval();
   }
   return history;
+}
+
+/**
+ * One optimiser step on a map's loss `term` plus the reconstruction term of the first
+ * samples of `x` from their `codes` ([decoded, latentDim]), weighted by the config's
+ * `reconstructionWeight`. Returns both terms' values.
+ */
+export function mapStep(
+  model: ParametricMap,
+  optimizer: Adam,
+  term: Tensor,
+  x: Tensor,
+  codes: Tensor,
+): [number, number] {
+  const rebuilt = reconstructionTerm(
+    model.decodeRaw(codes),
+    x.narrow(0, 0, codes.shape[0]),
+    model.config.likelihood,
+  ).mean();
+  const total = term.add(rebuilt, model.config.reconstructionWeight);
+  optimizer.zeroGrad();
+  total.backward();
+  optimizer.step();
+  return [term.item(), rebuilt.item()];
 }
 
 /**

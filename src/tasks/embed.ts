@@ -26,12 +26,11 @@ import {
   ParametricMap,
   neighbourAffinities,
   neighbourPairLoss,
-  reconstructionTerm,
   sparseMapDivergence,
 } from '../models/index.js';
 import { Adam, CosineAnnealingLR } from '../optim/index.js';
 import { checkBatchSize, checkModelInput, runBatches } from './batches.js';
-import { checkFiniteStep, fitCellMap } from './cell-map.js';
+import { checkFiniteStep, fitCellMap, mapStep } from './cell-map.js';
 
 /** The code of each sample of `dataset`: [n, latentDim] row-major (a VAE's posterior mean). */
 export function embed(model: Autoencoder, dataset: Dataset, batchSize?: number): Float32Array {
@@ -349,7 +348,6 @@ export function fitMap(
     schedule === 'cosine' ? new CosineAnnealingLR(optimizer, { tMax: epochs }) : null;
   const inputs = tensor(dataset.data, { shape: dataset.shape });
   const history: FitMapEpoch[] = [];
-  const weight = model.config.reconstructionWeight;
   const dof = model.config.degreesOfFreedom;
   model.train();
   try {
@@ -385,16 +383,7 @@ export function fitMap(
           // The batch's first points come in a random order: a share of them is an unbiased
           // sample for the decoder, which costs as much as the encoder.
           const decoded = Math.max(1, Math.round(decoderShare * codes.shape[0]));
-          const rebuilt = reconstructionTerm(
-            model.decodeRaw(codes.narrow(0, 0, decoded)),
-            x.narrow(0, 0, decoded),
-            model.config.likelihood,
-          ).mean();
-          const total = neighbourhood.add(rebuilt, weight);
-          optimizer.zeroGrad();
-          total.backward();
-          optimizer.step();
-          return [neighbourhood.item(), rebuilt.item()];
+          return mapStep(model, optimizer, neighbourhood, x, codes.narrow(0, 0, decoded));
         });
         checkFiniteStep([mapLoss, reconstruction], epoch, steps);
         neighbourhoodTotal += mapLoss;
